@@ -1,0 +1,54 @@
+// Command faceki-emulator serves the FACEKI emulator on loopback, for the
+// demo and for trying the provider without a FACEKI account. It logs one
+// line per request: method, path and status, never a query string.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+)
+
+func main() {
+	addr := flag.String("listen", "127.0.0.1:8808", "address to listen on (loopback only)")
+	id := flag.String("client-id", "demo-client-id", "client id the emulator accepts")
+	secret := flag.String("client-secret", "demo-client-secret", "client secret the emulator accepts")
+	expiresIn := flag.Duration("expires-in", time.Hour, "lifetime of issued tokens")
+	latency := flag.Duration("latency", 0, "delay before each token answer (a WAN round trip)")
+	flag.Parse()
+
+	emu := emulator.New(emulator.Options{ClientID: *id, ClientSecret: *secret, ExpiresIn: *expiresIn, Latency: *latency})
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		emu.ServeHTTP(rec, r)
+		log.Printf("%s %s -> %d", r.Method, r.URL.Path, rec.status)
+	})
+	srv := &http.Server{Addr: *addr, Handler: logged, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		_ = srv.Close()
+	}()
+	fmt.Printf("FACEKI emulator listening on http://%s\n", *addr)
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

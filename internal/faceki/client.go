@@ -1,0 +1,396 @@
+// Package faceki is a small client for FACEKI's KYC V2 API. It knows nothing
+// of Terraform: it fetches access tokens, shares them between callers, and
+// reads KYC rules, with bounded retries and with every error redacted.
+package faceki
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Defaults and bounds. The worst case of one call is
+// (MaxRetries+1) × RequestTimeout plus MaxRetries waits, each at most
+// MaxBackoff, or at most MaxRetryAfter when the server asks for one.
+const (
+	DefaultBaseURL        = "https://sdk.faceki.com"
+	DefaultMaxRetries     = 3
+	MaxMaxRetries         = 10
+	DefaultRequestTimeout = 30 * time.Second
+	MaxResponseBytes      = 1 << 20
+	MinBackoff            = 500 * time.Millisecond
+	MaxBackoff            = 5 * time.Second
+	MaxRetryAfter         = 30 * time.Second
+
+	accessTokenPath   = "/auth/api/access-token"
+	generateTokenPath = "/auth/api/generate-token"
+	kycRulesPath      = "/kycrules/api/kycrules"
+)
+
+// TokenEndpoint selects how credentials are sent for a token.
+type TokenEndpoint string
+
+const (
+	// EndpointAccessToken is the V2 GET with the credentials in the query
+	// string, as every vendor SDK does. The default.
+	EndpointAccessToken TokenEndpoint = "access-token"
+	// EndpointGenerateToken is the newer POST with a JSON body: the secret
+	// never appears in a URL.
+	EndpointGenerateToken TokenEndpoint = "generate-token"
+)
+
+// Logger receives the client's debug lines, already redacted.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+	Warn(ctx context.Context, msg string, fields map[string]any)
+}
+
+// Config configures a Client. Zero values take the defaults.
+type Config struct {
+	BaseURL        string
+	ClientID       string
+	ClientSecret   string
+	TokenEndpoint  TokenEndpoint
+	MaxRetries     int // retries after the first attempt; negative means none
+	RequestTimeout time.Duration
+	UserAgent      string
+	Logger         Logger
+	// Cache shares tokens between clients built with the same credentials.
+	// Nil gives the client a cache of its own.
+	Cache *TokenCache
+	// Transport replaces the HTTP transport (tests); nil uses a pooled one
+	// that honours HTTPS_PROXY / NO_PROXY and requires TLS 1.2.
+	Transport http.RoundTripper
+}
+
+// Client talks to one FACEKI account. It is safe for concurrent use.
+type Client struct {
+	base      *url.URL
+	clientID  string
+	secret    string
+	endpoint  TokenEndpoint
+	userAgent string
+	timeout   time.Duration
+	retries   int
+	log       Logger
+	http      *retryablehttp.Client
+	rd        *redactor
+	cache     *TokenCache
+	cacheKey  string
+}
+
+// NewClient validates cfg and builds a client. It makes no request.
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientID == "" {
+		return nil, &ConfigError{Field: "client_id", Msg: "must not be empty"}
+	}
+	if cfg.ClientSecret == "" {
+		return nil, &ConfigError{Field: "client_secret", Msg: "must not be empty"}
+	}
+	switch cfg.TokenEndpoint {
+	case "":
+		cfg.TokenEndpoint = EndpointAccessToken
+	case EndpointAccessToken, EndpointGenerateToken:
+	default:
+		return nil, &ConfigError{Field: "token_endpoint", Msg: fmt.Sprintf("must be %q or %q", EndpointAccessToken, EndpointGenerateToken)}
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetries > MaxMaxRetries {
+		return nil, &ConfigError{Field: "max_retries", Msg: fmt.Sprintf("must be between 0 and %d", MaxMaxRetries)}
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "terraform-provider-faceki"
+	}
+	if cfg.Cache == nil {
+		cfg.Cache = NewTokenCache()
+	}
+	c := &Client{
+		base:      base,
+		clientID:  cfg.ClientID,
+		secret:    cfg.ClientSecret,
+		endpoint:  cfg.TokenEndpoint,
+		userAgent: cfg.UserAgent,
+		timeout:   cfg.RequestTimeout,
+		retries:   cfg.MaxRetries,
+		log:       cfg.Logger,
+		rd:        newRedactor(cfg.ClientSecret),
+		cache:     cfg.Cache,
+		cacheKey:  cacheKey(base.String(), cfg.ClientID, cfg.ClientSecret, cfg.TokenEndpoint),
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		t := cleanhttp.DefaultPooledTransport() // Proxy: http.ProxyFromEnvironment
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		t.ForceAttemptHTTP2 = true
+		transport = t
+	}
+	c.http = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: transport,
+			Timeout:   cfg.RequestTimeout,
+			// A redirect would carry the query string, secret included, to
+			// wherever the server points: never follow one.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		Logger:          nil, // retryablehttp's own lines print full URLs; the hooks below log redacted ones
+		RetryWaitMin:    MinBackoff,
+		RetryWaitMax:    MaxBackoff,
+		RetryMax:        cfg.MaxRetries,
+		CheckRetry:      c.checkRetry,
+		Backoff:         backoff,
+		ErrorHandler:    retryablehttp.PassthroughErrorHandler,
+		RequestLogHook:  c.logRequest,
+		ResponseLogHook: c.logResponse,
+	}
+	return c, nil
+}
+
+// ParseBaseURL accepts https:// URLs, and http:// only to a loopback host
+// (the emulator, tests): FACEKI refuses plain HTTP and the secret would
+// cross the network in clear text.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("%q is not an absolute URL such as %q", raw, DefaultBaseURL)}
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &ConfigError{Field: "base_url", Msg: "must not contain user info, a query or a fragment"}
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("%q uses plain http:// to a non-loopback host; FACEKI requires https:// (http:// is allowed only to localhost, for the emulator)", redactURL(u))}
+		}
+	default:
+		return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("scheme %q is not supported; use https://", u.Scheme)}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MaxDuration is the longest one call can take: every attempt timing out and
+// every wait at its cap.
+func (c *Client) MaxDuration() time.Duration {
+	return time.Duration(c.retries+1)*c.timeout + time.Duration(c.retries)*MaxRetryAfter
+}
+
+// BaseURL returns the base URL in use.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Redact removes the client secret and every token this client has seen from s.
+func (c *Client) Redact(s string) string { return c.rd.redact(s) }
+
+// AccessToken requests a new token from FACEKI. Most callers want
+// SharedToken, which reuses one token while it stays valid.
+func (c *Client) AccessToken(ctx context.Context) (Token, error) {
+	req, err := c.tokenRequest(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	status, body, received, attempts, err := c.do(req, "requesting an access token")
+	if err != nil {
+		return Token{}, err
+	}
+	tok, err := c.decodeToken(status, body, received)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			apiErr.Attempts = attempts
+		}
+		return Token{}, err
+	}
+	c.rd.add(tok.AccessToken)
+	return tok, nil
+}
+
+func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, error) {
+	u := *c.base
+	if c.endpoint == EndpointGenerateToken {
+		u.Path += generateTokenPath
+		body := fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
+		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
+		if err != nil {
+			return nil, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+		}
+		req.Header.Set("Content-Type", "application/json")
+		return c.withHeaders(req), nil
+	}
+	u.Path += accessTokenPath
+	u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+	}
+	return c.withHeaders(req), nil
+}
+
+func (c *Client) withHeaders(req *retryablehttp.Request) *retryablehttp.Request {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	return req
+}
+
+type attemptsKey struct{}
+
+// do sends req with retries and returns the final status and body (capped).
+// Every error it returns is redacted.
+func (c *Client) do(req *retryablehttp.Request, op string) (status int, body []byte, received time.Time, attempts int, err error) {
+	var n atomic.Int32
+	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &n))
+	resp, err := c.http.Do(req)
+	attempts = int(n.Load())
+	if err != nil {
+		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)
+	}
+	received = time.Now()
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)
+	}
+	if len(body) > MaxResponseBytes {
+		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindBadResponse, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts,
+			Detail: fmt.Sprintf("response too large: more than %d bytes (1 MiB); check base_url points at FACEKI", MaxResponseBytes)}
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		where := "elsewhere"
+		if loc, lerr := resp.Location(); lerr == nil {
+			where = "to " + redactURL(loc)
+		}
+		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts,
+			Detail: c.rd.redact("redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address")}
+	}
+	if ra, ok := retryAfter(resp); ok && ra > MaxRetryAfter {
+		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindRateLimited, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts, RetryAfter: ra,
+			Detail: fmt.Sprintf("the server asked to retry after %s (Retry-After: %s), longer than the %s the provider waits; try again later",
+				ra, c.rd.redact(resp.Header.Get("Retry-After")), MaxRetryAfter)}
+	}
+	return resp.StatusCode, body, received, attempts, nil
+}
+
+func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
+	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return fmt.Errorf("FACEKI %s: %w", op, ctxErr)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err // its text quotes the full URL, secret included
+	}
+	var netErr net.Error
+	timeout := errors.As(err, &netErr) && netErr.Timeout()
+	msg := err.Error()
+	if timeout {
+		msg = fmt.Sprintf("no answer within request_timeout (%s): %s", c.timeout, msg)
+	}
+	return &TransportError{Op: op, URL: redactURL(req.URL), Msg: c.rd.redact(msg), Timeout: timeout, Attempts: attempts}
+}
+
+// checkRetry retries connection errors, 429 and 5xx (except 501), nothing
+// else, and stops at once when the caller is cancelled.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	if ra, ok := retryAfter(resp); ok && ra > MaxRetryAfter {
+		return false, nil // do() reports it
+	}
+	retry := resp.StatusCode == http.StatusTooManyRequests ||
+		(resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented)
+	return retry, nil
+}
+
+// backoff is exponential with jitter, or the server's Retry-After (capped).
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if ra, ok := retryAfter(resp); ok {
+		return min(ra, MaxRetryAfter)
+	}
+	d := lo << min(attempt, 16)
+	if d > hi || d <= 0 {
+		d = hi
+	}
+	// Equal jitter: half fixed, half random, so that callers spread out
+	// without waiting less than half the schedule.
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter parses Retry-After (seconds or an HTTP date) on 429 and 503.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		return 0, false
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+		if s > int64(24*time.Hour/time.Second) {
+			s = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
+	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
+	if c.log == nil {
+		return
+	}
+	fields := map[string]any{"method": req.Method, "url": redactURL(req.URL), "attempt": attempt + 1}
+	if attempt > 0 {
+		c.log.Warn(req.Context(), "retrying FACEKI request", fields)
+		return
+	}
+	c.log.Debug(req.Context(), "sending FACEKI request", fields)
+}
+
+func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
+	if c.log == nil || resp.Request == nil {
+		return
+	}
+	c.log.Debug(resp.Request.Context(), "FACEKI response", map[string]any{
+		"url": redactURL(resp.Request.URL), "status": resp.StatusCode,
+	})
+}

@@ -1,0 +1,150 @@
+package faceki
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// codeNames is FACEKI's KYC V2 responseCode table.
+var codeNames = map[int]string{
+	0:    "SUCCESS",
+	1000: "INTERNAL_SYSTEM_ERROR",
+	7001: "NO_RULES_FOR_COMPANY",
+	8001: "NEED_REQUIRED_IMAGES",
+	8002: "DOCUMENT_VERIFY_FAILED",
+	8003: "PLEASE_TRY_AGAIN",
+	8004: "FACE_CROPPED",
+	8005: "FACE_TOO_CLOSED",
+	8006: "FACE_NOT_FOUND",
+	8007: "FACE_CLOSED_TO_BORDER",
+	8008: "FACE_TOO_SMALL",
+	8009: "POOR_LIGHT",
+	8010: "ID_VERIFY_FAIL",
+	8011: "DL_VERIFY_FAIL",
+	8012: "PASSPORT_VERIFY_FAIL",
+	8013: "DATA_NOT_FOUND",
+	8014: "INVALID_VERIFICATION_LINK",
+	8015: "VERIFICATION_LINK_EXPIRED",
+	8016: "FAIL_TO_GENERATE_LINK",
+	8017: "KYC_VERIFICATION_LIMIT_REACHED",
+	8018: "SELFIE_MULTIPLE_FACES",
+	8019: "FACE_BLURR",
+}
+
+// CodeName returns the documented name of a FACEKI responseCode, or "UNKNOWN_CODE".
+func CodeName(code int) string {
+	if name, ok := codeNames[code]; ok {
+		return name
+	}
+	return "UNKNOWN_CODE"
+}
+
+// Response codes the provider treats specially.
+const (
+	CodeSuccess             = 0
+	CodeInternalSystemError = 1000
+	CodeNoRulesForCompany   = 7001
+)
+
+// ErrorKind classifies a failure so that callers can say what to check.
+type ErrorKind int
+
+const (
+	// KindCredentials: FACEKI rejected client_id / client_secret (401, 403, 422).
+	KindCredentials ErrorKind = iota + 1
+	// KindUnauthorized: a bearer-token call was rejected (401/403 on an API call).
+	KindUnauthorized
+	// KindRateLimited: 429 after every retry, or a Retry-After beyond the cap.
+	KindRateLimited
+	// KindServer: 5xx after every retry, or a non-zero responseCode.
+	KindServer
+	// KindBadResponse: a body that is not FACEKI's JSON, too large, or lacks the token.
+	KindBadResponse
+	// KindRequest: any other 4xx, e.g. a wrong base_url path (404).
+	KindRequest
+	// KindNoRules: responseCode 7001 NO_RULES_FOR_COMPANY.
+	KindNoRules
+)
+
+// APIError is a FACEKI answer that is not a success. Every string in it has
+// been redacted: it never holds the client secret or a token.
+type APIError struct {
+	Kind       ErrorKind
+	Op         string // what the client was doing, e.g. "requesting an access token"
+	HTTPStatus int    // the HTTP status of the last attempt
+	// ResponseCode is FACEKI's responseCode; HasResponseCode says whether the body had one.
+	ResponseCode    int
+	HasResponseCode bool
+	Message         string // FACEKI's "message", redacted and shortened
+	StatusCode      int    // FACEKI's "statusCode" field, 0 when absent
+	Detail          string // what the client found wrong, e.g. "response is not JSON"
+	RetryAfter      time.Duration
+	Attempts        int
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "FACEKI %s: HTTP %d", e.Op, e.HTTPStatus)
+	if e.HasResponseCode {
+		fmt.Fprintf(&b, ", responseCode %d %s", e.ResponseCode, CodeName(e.ResponseCode))
+	}
+	if e.StatusCode != 0 && e.StatusCode != e.HTTPStatus {
+		fmt.Fprintf(&b, ", statusCode %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ", message %q", e.Message)
+	}
+	if e.Detail != "" {
+		fmt.Fprintf(&b, ": %s", e.Detail)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	return b.String()
+}
+
+// TransportError is a failure to get any HTTP answer: connection refused, DNS,
+// TLS, timeout. Its text is redacted; the request URL shows no query string.
+type TransportError struct {
+	Op       string
+	URL      string // base URL and path only
+	Msg      string // redacted cause
+	Timeout  bool
+	Attempts int
+}
+
+func (e *TransportError) Error() string {
+	s := fmt.Sprintf("FACEKI %s: could not reach %s: %s", e.Op, e.URL, e.Msg)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return s
+}
+
+// ConfigError is a client configuration the client refuses before any request.
+type ConfigError struct {
+	Field string // "base_url", "client_id", …: the name used in FACEKI's and the provider's docs
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
+
+// LifetimeError says FACEKI's tokens live shorter than the validity asked for.
+type LifetimeError struct {
+	Lifetime    time.Duration // life left on the freshest token FACEKI issued
+	MinValidity time.Duration
+	ExpiresAt   time.Time
+}
+
+func (e *LifetimeError) Error() string {
+	return fmt.Sprintf("the freshest FACEKI access token expires at %s, %s from now, which is less than the %s of validity asked for",
+		e.ExpiresAt.UTC().Format(time.RFC3339), e.Lifetime.Round(time.Second), e.MinValidity)
+}
+
+// IsKind reports whether err is an *APIError of the given kind.
+func IsKind(err error, kind ErrorKind) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Kind == kind
+}

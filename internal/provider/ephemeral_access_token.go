@@ -1,0 +1,188 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+const (
+	defaultMinValidity = 5 * time.Minute
+	// renewMargin is how long before expiry the CLI is asked to call Renew,
+	// which reports that the token is about to expire.
+	renewMargin = time.Minute
+	privateKey  = "expiry"
+)
+
+var (
+	_ ephemeral.EphemeralResourceWithConfigure      = (*accessTokenEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithRenew          = (*accessTokenEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithValidateConfig = (*accessTokenEphemeralResource)(nil)
+)
+
+// NewAccessTokenEphemeralResource is the faceki_access_token ephemeral resource.
+func NewAccessTokenEphemeralResource() ephemeral.EphemeralResource {
+	return &accessTokenEphemeralResource{}
+}
+
+type accessTokenEphemeralResource struct {
+	data *providerData
+}
+
+type accessTokenModel struct {
+	MinValidity types.String `tfsdk:"min_validity"`
+	AccessToken types.String `tfsdk:"access_token"`
+	TokenType   types.String `tfsdk:"token_type"`
+	ExpiresIn   types.Int64  `tfsdk:"expires_in"`
+	ExpiresAt   types.String `tfsdk:"expires_at"`
+}
+
+// privateExpiry is all that is kept in private data: no secret.
+type privateExpiry struct {
+	ExpiresAt string `json:"expires_at"`
+}
+
+func (r *accessTokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_access_token"
+}
+
+func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A FACEKI bearer token, fetched from FACEKI's token endpoint with the provider's " +
+			"credentials and handed to the rest of the configuration (another provider's configuration, " +
+			"write-only attributes, provisioners) without ever being written to state or plan files.\n\n" +
+			"The CLI opens ephemeral resources during `plan` and again during `apply`, each instance in each run. " +
+			"FACEKI asks that tokens be regenerated only once they expire, so within one provider process every " +
+			"instance shares one token for as long as it has at least `min_validity` of life left: concurrent opens " +
+			"make a single request, a failed request is never remembered, and the token is kept per base URL, " +
+			"client ID and secret. A token FACEKI issues with neither `expires_in` nor a JWT `exp` claim is not shared " +
+			"and its expiry attributes are null. Reuse across separate CLI runs is not possible: the CLI starts a new " +
+			"provider process for each run (`plan` once, `apply` twice), so expect one token request per provider " +
+			"configuration per run phase.\n\n" +
+			"FACEKI tokens cannot be extended. A value already handed on keeps the token it was given; if a run may " +
+			"outlast it, raise `min_validity`. Shortly before the token expires the CLI calls the provider's renew " +
+			"hook, which reports the expiry as a warning (shown by OpenTofu and Terraform 1.17 and later).\n\n" +
+			"Requires Terraform 1.10 or later, or OpenTofu 1.11 or later.",
+		Attributes: map[string]schema.Attribute{
+			"min_validity": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "How much life the token must have left when it is handed out, as a Go duration " +
+					"such as `\"10m\"` or `\"1h\"`. Defaults to `\"5m\"`. A shared token with less left is replaced by a " +
+					"fresh one; if even a fresh token lives shorter, opening fails with an error naming both durations.",
+			},
+			"access_token": schema.StringAttribute{
+				Computed:            true,
+				Sensitive:           true,
+				MarkdownDescription: "The bearer token, for an `Authorization: Bearer <access_token>` header.",
+			},
+			"token_type": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The token type FACEKI reports, `Bearer`.",
+			},
+			"expires_in": schema.Int64Attribute{
+				Computed: true,
+				MarkdownDescription: "Whole seconds of life the token has left when it is handed out. Null when FACEKI " +
+					"reports no expiry.",
+			},
+			"expires_at": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "When the token expires, in RFC 3339 format, UTC: the time of FACEKI's answer plus its " +
+					"`expires_in`, or else the JWT's `exp` claim. Null when neither is given.",
+			},
+		},
+	}
+}
+
+func (r *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	var m accessTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || m.MinValidity.IsUnknown() {
+		return
+	}
+	parseMinValidity(m.MinValidity, func(summary, detail string) {
+		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
+	})
+}
+
+// parseMinValidity returns the duration, or reports why it is invalid.
+func parseMinValidity(v types.String, fail func(summary, detail string)) (time.Duration, bool) {
+	if v.IsNull() {
+		return defaultMinValidity, true
+	}
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil || d < 0 {
+		fail("Invalid min_validity", fmt.Sprintf("min_validity is %q; it must be a duration such as \"5m\", \"90s\" or \"1h\", zero or more.", v.ValueString()))
+		return 0, false
+	}
+	return d, true
+}
+
+func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var m accessTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
+		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
+	})
+	if !ok {
+		return
+	}
+	client := clientFor(r.data, &resp.Diagnostics)
+	if client == nil {
+		return
+	}
+	ctx = maskSecrets(ctx, r.data.settings.clientSecret)
+	tok, err := client.SharedToken(ctx, minValidity)
+	if err != nil {
+		addError(&resp.Diagnostics, client, err)
+		return
+	}
+
+	m.AccessToken = types.StringValue(tok.AccessToken)
+	m.TokenType = types.StringValue(tok.TokenType)
+	m.ExpiresIn, m.ExpiresAt = types.Int64Null(), types.StringNull()
+	if left, known := tok.Remaining(time.Now()); known {
+		m.ExpiresIn = types.Int64Value(int64(left / time.Second))
+		m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+		resp.RenewAt = tok.ExpiresAt.Add(-min(renewMargin, left/2))
+		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)
+	}
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}
+
+// Renew cannot hand out a new token (the framework's Renew returns no
+// result), so it says when the token expires. Released Terraform up to 1.16
+// discards the warning; OpenTofu and Terraform 1.17 show it.
+func (r *accessTokenEphemeralResource) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
+	b, diags := req.Private.GetKey(ctx, privateKey)
+	resp.Diagnostics.Append(diags...)
+	var p privateExpiry
+	if len(b) == 0 || json.Unmarshal(b, &p) != nil {
+		return
+	}
+	resp.Diagnostics.AddWarning("FACEKI access token is about to expire",
+		fmt.Sprintf("The token from faceki_access_token expires at %s and FACEKI tokens cannot be renewed. "+
+			"Anything configured with it keeps the old token; if this run needs it longer, raise min_validity "+
+			"(FACEKI issues tokens for up to an hour) or split the run.", p.ExpiresAt))
+}

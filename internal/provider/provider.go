@@ -1,0 +1,309 @@
+// Package provider is the Terraform glue around internal/faceki: schema,
+// configuration and diagnostics. Everything that talks to FACEKI lives in
+// the client.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+)
+
+// Environment variables read when an attribute is not set.
+const (
+	EnvClientID       = "FACEKI_CLIENT_ID"
+	EnvClientSecret   = "FACEKI_CLIENT_SECRET"
+	EnvBaseURL        = "FACEKI_BASE_URL"
+	EnvMaxRetries     = "FACEKI_MAX_RETRIES"
+	EnvRequestTimeout = "FACEKI_REQUEST_TIMEOUT"
+	EnvTokenEndpoint  = "FACEKI_TOKEN_ENDPOINT"
+
+	maxRequestTimeout = 10 * time.Minute
+)
+
+var (
+	_ provider.Provider                       = (*FacekiProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*FacekiProvider)(nil)
+	_ provider.ProviderWithValidateConfig     = (*FacekiProvider)(nil)
+)
+
+// FacekiProvider is the faceki provider. One value serves one provider
+// process; its token cache outlives reconfiguration within that process.
+type FacekiProvider struct {
+	version string
+	tokens  *faceki.TokenCache
+}
+
+// New returns a factory for the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache()}
+	}
+}
+
+type providerModel struct {
+	ClientID       types.String `tfsdk:"client_id"`
+	ClientSecret   types.String `tfsdk:"client_secret"`
+	BaseURL        types.String `tfsdk:"base_url"`
+	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+	TokenEndpoint  types.String `tfsdk:"token_endpoint"`
+}
+
+func (p *FacekiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "faceki"
+	resp.Version = p.version
+}
+
+func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Gets short-lived bearer tokens from FACEKI's identity-verification (KYC) API " +
+			"and hands them to the rest of the configuration without writing them to state or plan files. " +
+			"Every attribute may be unknown during plan or come from an ephemeral value; " +
+			"credentials are needed only when a token is opened.",
+		Attributes: map[string]schema.Attribute{
+			"client_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "FACEKI client ID, from the Integration Settings of FACEKI's dashboard. " +
+					"Defaults to the `" + EnvClientID + "` environment variable.",
+			},
+			"client_secret": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "FACEKI client secret, from the Integration Settings of FACEKI's dashboard. " +
+					"Defaults to the `" + EnvClientSecret + "` environment variable. Prefer the environment variable " +
+					"or an ephemeral value (an `ephemeral` variable, another ephemeral resource) to a literal.",
+			},
+			"base_url": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "FACEKI API base URL. Defaults to the `" + EnvBaseURL + "` environment variable, " +
+					"else `" + faceki.DefaultBaseURL + "`. Must be `https://`; plain `http://` is accepted only to a " +
+					"loopback host (`localhost`, `127.0.0.1`, `[::1]`), for the FACEKI emulator and tests.",
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a connection error, "+
+					"HTTP 429 or HTTP 5xx (never after another 4xx), with exponential backoff and jitter, honouring "+
+					"`Retry-After` up to %s (a longer `Retry-After` fails at once). Between 0 and %d. Defaults to "+
+					"the `%s` environment variable, else %d.", faceki.MaxRetryAfter, faceki.MaxMaxRetries, EnvMaxRetries, faceki.DefaultMaxRetries),
+			},
+			"request_timeout": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("Timeout of one request attempt, as a Go duration such as `\"30s\"` "+
+					"or `\"1m\"`, up to %s. Defaults to the `%s` environment variable, else `\"%s\"`. A token request "+
+					"takes at most `(max_retries + 1) × request_timeout` plus `max_retries` waits of at most %s each.",
+					maxRequestTimeout, EnvRequestTimeout, faceki.DefaultRequestTimeout, faceki.MaxRetryAfter),
+			},
+			"token_endpoint": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "How credentials are sent for a token. `\"access-token\"` (the default, and what every " +
+					"FACEKI SDK uses) calls `GET /auth/api/access-token` with the credentials in the query string. " +
+					"`\"generate-token\"` calls the newer `POST /auth/api/generate-token` with a JSON body, so the secret " +
+					"never appears in a URL: the safer choice where your FACEKI account supports it. Defaults to the `" +
+					EnvTokenEndpoint + "` environment variable, else `\"access-token\"`.",
+			},
+		},
+	}
+}
+
+// settings is the provider configuration once environment variables are
+// applied. A field is "" when unknown, and listed in unknown.
+type settings struct {
+	clientID, clientSecret, baseURL, tokenEndpoint string
+	maxRetries                                     int
+	requestTimeout                                 time.Duration
+	unknown                                        map[string]bool
+}
+
+// resolve applies environment fallbacks and validates every known value,
+// adding attribute errors to diags. Unknown values are recorded, not errors:
+// the CLI configures the provider during plan with values it cannot know yet.
+func (m providerModel) resolve(diags interface {
+	AddAttributeError(path.Path, string, string)
+}) settings {
+	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
+	str := func(attr string, v types.String, env string) string {
+		if v.IsUnknown() {
+			s.unknown[attr] = true
+			return ""
+		}
+		if v.IsNull() {
+			return os.Getenv(env)
+		}
+		return v.ValueString()
+	}
+	s.clientID = str("client_id", m.ClientID, EnvClientID)
+	s.clientSecret = str("client_secret", m.ClientSecret, EnvClientSecret)
+	s.baseURL = str("base_url", m.BaseURL, EnvBaseURL)
+	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint)
+
+	source := func(attr string, v interface{ IsNull() bool }, env string) string {
+		if v.IsNull() {
+			return "environment variable " + env
+		}
+		return "attribute " + attr
+	}
+	if !s.unknown["base_url"] && s.baseURL != "" {
+		if _, err := faceki.ParseBaseURL(s.baseURL); err != nil {
+			diags.AddAttributeError(path.Root("base_url"), "Invalid base_url",
+				fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), errText(err)))
+		}
+	}
+	switch faceki.TokenEndpoint(s.tokenEndpoint) {
+	case "", faceki.EndpointAccessToken, faceki.EndpointGenerateToken:
+	default:
+		diags.AddAttributeError(path.Root("token_endpoint"), "Invalid token_endpoint",
+			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint),
+				s.tokenEndpoint, faceki.EndpointAccessToken, faceki.EndpointGenerateToken))
+	}
+	switch {
+	case m.MaxRetries.IsUnknown():
+		s.unknown["max_retries"] = true
+	case !m.MaxRetries.IsNull():
+		s.maxRetries = int(m.MaxRetries.ValueInt64())
+		if m.MaxRetries.ValueInt64() < 0 || m.MaxRetries.ValueInt64() > faceki.MaxMaxRetries {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
+				fmt.Sprintf("max_retries is %d; it must be between 0 and %d.", m.MaxRetries.ValueInt64(), faceki.MaxMaxRetries))
+		}
+	case os.Getenv(EnvMaxRetries) != "":
+		n, err := strconv.Atoi(os.Getenv(EnvMaxRetries))
+		if err != nil || n < 0 || n > faceki.MaxMaxRetries {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid "+EnvMaxRetries,
+				fmt.Sprintf("The environment variable %s is %q; it must be a whole number between 0 and %d.", EnvMaxRetries, os.Getenv(EnvMaxRetries), faceki.MaxMaxRetries))
+		}
+		s.maxRetries = n
+	}
+	if t := str("request_timeout", m.RequestTimeout, EnvRequestTimeout); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 || d > maxRequestTimeout {
+			diags.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
+				fmt.Sprintf("The %s is %q; it must be a duration such as \"30s\" or \"2m\", above zero and at most %s.",
+					source("request_timeout", m.RequestTimeout, EnvRequestTimeout), t, maxRequestTimeout))
+		}
+		s.requestTimeout = d
+	}
+	return s
+}
+
+func (p *FacekiProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Only literal values are checked here; environment variables belong to
+	// the run, not to the configuration.
+	m.resolveLiterals(&resp.Diagnostics)
+}
+
+// resolveLiterals validates the values written in the configuration alone.
+func (m providerModel) resolveLiterals(diags interface {
+	AddAttributeError(path.Path, string, string)
+}) {
+	lit := providerModel{
+		ClientID: types.StringUnknown(), ClientSecret: types.StringUnknown(),
+		BaseURL: unknownIfNull(m.BaseURL), TokenEndpoint: unknownIfNull(m.TokenEndpoint),
+		RequestTimeout: unknownIfNull(m.RequestTimeout), MaxRetries: m.MaxRetries,
+	}
+	if lit.MaxRetries.IsNull() {
+		lit.MaxRetries = types.Int64Unknown()
+	}
+	lit.resolve(diags)
+}
+
+func unknownIfNull(v types.String) types.String {
+	if v.IsNull() {
+		return types.StringUnknown()
+	}
+	return v
+}
+
+func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s := m.resolve(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskSecrets(ctx, s.clientSecret)
+	data := &providerData{settings: s}
+	if missing := s.missing(); missing == "" {
+		client, err := faceki.NewClient(faceki.Config{
+			BaseURL:        s.baseURL,
+			ClientID:       s.clientID,
+			ClientSecret:   s.clientSecret,
+			TokenEndpoint:  faceki.TokenEndpoint(s.tokenEndpoint),
+			MaxRetries:     s.maxRetries,
+			RequestTimeout: s.requestTimeout,
+			UserAgent:      userAgent(p.version, req.TerraformVersion),
+			Logger:         tflogLogger{},
+			Cache:          p.tokens,
+		})
+		if err != nil {
+			addError(&resp.Diagnostics, nil, err)
+			return
+		}
+		data.client = client
+	}
+	tflog.Debug(ctx, "FACEKI provider configured", map[string]any{
+		"base_url": s.baseURL, "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
+		"unknown": fmt.Sprint(keys(s.unknown)), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
+	})
+	resp.EphemeralResourceData = data
+	resp.DataSourceData = data
+}
+
+// missing names the first setting a token request cannot do without.
+func (s settings) missing() string {
+	for _, attr := range []string{"client_id", "client_secret", "base_url", "token_endpoint", "max_retries", "request_timeout"} {
+		if s.unknown[attr] {
+			return attr
+		}
+	}
+	if s.clientID == "" {
+		return "client_id"
+	}
+	if s.clientSecret == "" {
+		return "client_secret"
+	}
+	return ""
+}
+
+func userAgent(version, cliVersion string) string {
+	if cliVersion == "" {
+		cliVersion = "unknown"
+	}
+	return fmt.Sprintf("terraform-provider-faceki/%s (+https://registry.terraform.io/providers/faceki/faceki) Terraform/%s", version, cliVersion)
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (p *FacekiProvider) Resources(context.Context) []func() resource.Resource { return nil }
+
+func (p *FacekiProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+func (p *FacekiProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewAccessTokenEphemeralResource}
+}
