@@ -35,6 +35,9 @@ const (
 	MaxBackoff            = 5 * time.Second
 	MaxRetryAfter         = 30 * time.Second
 
+	opToken = "token request"
+	opRules = "KYC rules request"
+
 	accessTokenPath   = "/auth/api/access-token"
 	generateTokenPath = "/auth/api/generate-token"
 	kycRulesPath      = "/kycrules/api/kycrules"
@@ -221,7 +224,7 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	status, body, received, attempts, err := c.do(req, "requesting an access token")
+	status, body, received, attempts, err := c.do(req, opToken)
 	if err != nil {
 		return Token{}, err
 	}
@@ -304,7 +307,7 @@ func (c *Client) do(req *retryablehttp.Request, op string) (status int, body []b
 
 func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
 	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		return fmt.Errorf("FACEKI %s: %w", op, ctxErr)
+		return fmt.Errorf("FACEKI %s stopped: %w", op, ctxErr)
 	}
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {

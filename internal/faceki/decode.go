@@ -51,7 +51,7 @@ type tokenData struct {
 
 // decodeToken turns a token endpoint answer into a Token or a redacted error.
 func (c *Client) decodeToken(status int, body []byte, received time.Time) (Token, error) {
-	const op = "requesting an access token"
+	const op = opToken
 	env, apiErr := c.decodeEnvelope(op, status, body)
 	if apiErr != nil {
 		return Token{}, apiErr
@@ -109,8 +109,8 @@ func kindForStatus(status int, op string) ErrorKind {
 	case status >= 500:
 		return KindServer
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusUnprocessableEntity ||
-		(status == http.StatusBadRequest && strings.Contains(op, "token")):
-		if strings.Contains(op, "token") {
+		(status == http.StatusBadRequest && op == opToken):
+		if op == opToken {
 			return KindCredentials
 		}
 		return KindUnauthorized

@@ -72,7 +72,7 @@ const (
 // been redacted: it never holds the client secret or a token.
 type APIError struct {
 	Kind       ErrorKind
-	Op         string // what the client was doing, e.g. "requesting an access token"
+	Op         string // the request that failed, e.g. "token request"
 	HTTPStatus int    // the HTTP status of the last attempt
 	// ResponseCode is FACEKI's responseCode; HasResponseCode says whether the body had one.
 	ResponseCode    int
@@ -86,7 +86,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "FACEKI %s: HTTP %d", e.Op, e.HTTPStatus)
+	fmt.Fprintf(&b, "FACEKI %s failed: HTTP %d", e.Op, e.HTTPStatus)
 	if e.HasResponseCode {
 		fmt.Fprintf(&b, ", responseCode %d %s", e.ResponseCode, CodeName(e.ResponseCode))
 	}
@@ -116,7 +116,7 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
-	s := fmt.Sprintf("FACEKI %s: could not reach %s: %s", e.Op, e.URL, e.Msg)
+	s := fmt.Sprintf("FACEKI %s failed: could not reach %s: %s", e.Op, e.URL, e.Msg)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}

@@ -1,0 +1,139 @@
+package provider
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+
+	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+)
+
+// testAccProviders builds a fresh provider for every CLI command, as the real
+// CLI starts a fresh provider process: no token cache survives between them.
+var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
+	"faceki": func() (tfprotov6.ProviderServer, error) {
+		return providerserver.NewProtocol6WithError(New("test")())()
+	},
+	"echo": echoprovider.NewProviderServer(),
+}
+
+// testSecret has every character that needs escaping in a query string or JSON.
+const testSecret = `s3cr+t/with=&%25 and "quotes" <tags>`
+
+// startEmulator serves a FACEKI emulator on loopback for the test, and points
+// the provider's environment variables at it.
+func startEmulator(t *testing.T, opts emulator.Options) *emulator.Server {
+	t.Helper()
+	if opts.ClientID == "" {
+		opts.ClientID = "test-client-id"
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = testSecret
+	}
+	srv, err := emulator.New(opts).Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	t.Setenv(EnvBaseURL, srv.URL)
+	id, secret := srv.Credentials()
+	t.Setenv(EnvClientID, id)
+	t.Setenv(EnvClientSecret, secret)
+	for _, env := range []string{EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint} {
+		t.Setenv(env, "")
+	}
+	return srv
+}
+
+// clearEnv unsets the provider's environment variables for the test.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, env := range []string{EnvBaseURL, EnvClientID, EnvClientSecret, EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint} {
+		t.Setenv(env, "")
+		_ = os.Unsetenv(env)
+	}
+}
+
+// issuedToken checks an echoed faceki_access_token object against the
+// emulator: the token must be one the emulator issued (tokens are random, so
+// only the emulator can tell), with its type and expiry. Its messages never
+// quote the token.
+type issuedToken struct {
+	emu *emulator.Emulator
+	// wantExpiry false expects null expiry attributes.
+	wantExpiry bool
+	lifetime   time.Duration
+}
+
+var _ knownvalue.Check = issuedToken{}
+
+func (c issuedToken) String() string {
+	return fmt.Sprintf("a faceki_access_token object holding a token the emulator issued (expiry %v)", c.wantExpiry)
+}
+
+func (c issuedToken) CheckValue(v any) error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("expected an object, got %T", v)
+	}
+	tok, _ := obj["access_token"].(string)
+	if tok == "" {
+		return fmt.Errorf("access_token is empty or missing")
+	}
+	expiry, issued := c.emu.Issued(tok)
+	if !issued {
+		return fmt.Errorf("access_token (%d characters) is not a token the emulator issued (it issued %d)", len(tok), len(c.emu.IssuedTokens()))
+	}
+	if obj["token_type"] != "Bearer" {
+		return fmt.Errorf("token_type = %v, want Bearer", obj["token_type"])
+	}
+	if !c.wantExpiry {
+		if obj["expires_at"] != nil || obj["expires_in"] != nil {
+			return fmt.Errorf("expires_at/expires_in = %v/%v, want null", obj["expires_at"], obj["expires_in"])
+		}
+		return nil
+	}
+	at, _ := obj["expires_at"].(string)
+	got, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return fmt.Errorf("expires_at %q is not RFC 3339: %v", at, err)
+	}
+	if !strings.HasSuffix(at, "Z") {
+		return fmt.Errorf("expires_at %q is not in UTC", at)
+	}
+	if d := got.Sub(expiry); math.Abs(d.Seconds()) > 1 {
+		return fmt.Errorf("expires_at %s is %s away from the emulator's expiry %s", at, d, expiry.UTC().Format(time.RFC3339))
+	}
+	in, err := numberOf(obj["expires_in"])
+	if err != nil {
+		return fmt.Errorf("expires_in: %v", err)
+	}
+	// Opened at most a minute ago (the CLI may reuse a token opened at plan).
+	if max := c.lifetime.Seconds(); in > max || in < max-60 {
+		return fmt.Errorf("expires_in = %v, want within a minute below %v", in, max)
+	}
+	return nil
+}
+
+func numberOf(v any) (float64, error) {
+	switch n := v.(type) {
+	case float64:
+		return n, nil
+	case interface{ Float64() (float64, error) }:
+		return n.Float64()
+	case fmt.Stringer:
+		var f float64
+		_, err := fmt.Sscan(n.String(), &f)
+		return f, err
+	default:
+		return 0, fmt.Errorf("not a number: %T %v", v, v)
+	}
+}
