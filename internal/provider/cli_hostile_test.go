@@ -1,0 +1,189 @@
+package provider
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+)
+
+// Hostile scenarios run with these bounds, as issue 3 asks.
+const (
+	hostileTimeout = 2 * time.Second
+	hostileRetries = 3
+	// cliSlack covers starting the CLI and the provider on a loaded machine.
+	cliSlack = 20 * time.Second
+)
+
+// backoffBudget is the most the exponential waits can add for hostileRetries.
+func backoffBudget() time.Duration {
+	var d time.Duration
+	for i := 0; i < hostileRetries; i++ {
+		d += min(faceki.MinBackoff<<i, faceki.MaxBackoff)
+	}
+	return d
+}
+
+type hostileScenario struct {
+	name   string
+	faults []emulator.Fault
+	// baseURL overrides the emulator's URL (closed port, remote http).
+	baseURL func(t *testing.T) string
+	secret  string // the provider's secret when not the emulator's
+	want    *regexp.Regexp
+	ok      bool          // ends in success
+	bound   time.Duration // longest acceptable run
+	// requests is the number of token requests the emulator should see: a
+	// single instance, so plan and apply make one each when they succeed.
+	requests int
+}
+
+func TestCLI_hostile(t *testing.T) {
+	attempts := hostileRetries + 1
+	worst := time.Duration(attempts)*hostileTimeout + backoffBudget() + cliSlack
+	fast := backoffBudget() + cliSlack
+	closedPort := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		return "http://" + addr
+	}
+	repeat := func(f emulator.Fault, n int) []emulator.Fault {
+		out := make([]emulator.Fault, n)
+		for i := range out {
+			out[i] = f
+		}
+		return out
+	}
+	scenarios := []hostileScenario{
+		{name: "connection refused", baseURL: closedPort, want: regexp.MustCompile(`(?s)Cannot reach FACEKI.*connection refused.*after 4 attempts.*HTTPS_PROXY`), bound: fast, requests: 0},
+		{name: "timeout", faults: repeat(emulator.Hang(time.Minute), attempts), want: regexp.MustCompile(`(?s)Cannot reach FACEKI.*no answer within\s+request_timeout \(2s\)`), bound: worst, requests: attempts},
+		{name: "503 then success", faults: []emulator.Fault{emulator.Unavailable}, ok: true, bound: fast, requests: 3},
+		{name: "429 Retry-After then success", faults: []emulator.Fault{emulator.TooManyRequests("1")}, ok: true, bound: fast + time.Second, requests: 3},
+		{name: "connection dropped then success", faults: []emulator.Fault{{Name: "drop", Drop: true}}, ok: true, bound: fast, requests: 3},
+		{name: "Retry-After beyond the cap", faults: []emulator.Fault{emulator.TooManyRequests("3600")}, want: regexp.MustCompile(`(?s)rate limiting.*Retry-After:\s+3600`), bound: cliSlack, requests: 1},
+		{name: "HTML 500 every time", faults: repeat(emulator.HTML500, attempts), want: regexp.MustCompile(`(?s)Unexpected response from FACEKI|FACEKI reported an error.*HTTP 500.*HTML`), bound: fast, requests: attempts},
+		{name: "truncated JSON", faults: []emulator.Fault{emulator.TruncatedJSON}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*not valid JSON`), bound: cliSlack, requests: 1},
+		{name: "empty body", faults: []emulator.Fault{emulator.EmptyBody}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*body is empty`), bound: cliSlack, requests: 1},
+		{name: "wrong-typed JSON", faults: []emulator.Fault{emulator.WrongTypes}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI`), bound: cliSlack, requests: 1},
+		{name: "missing token", faults: []emulator.Fault{emulator.MissingToken}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*no\s+data.access_token`), bound: cliSlack, requests: 1},
+		{name: "responseCode 1000", faults: []emulator.Fault{emulator.InternalError}, want: regexp.MustCompile(`(?s)FACEKI reported an error.*1000\s+INTERNAL_SYSTEM_ERROR`), bound: cliSlack, requests: 1},
+		{name: "wrong secret 401", secret: testSecret + "x", want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 401`), bound: cliSlack, requests: 1},
+		{name: "422 body", faults: []emulator.Fault{{Name: "422", Status: http.StatusUnprocessableEntity, Body: `{"status":false,"message":"client secret is required","statusCode":422,"data":{}}`}},
+			want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 422.*client secret is\s+required`), bound: cliSlack, requests: 1},
+		{name: "64 MiB body", faults: []emulator.Fault{emulator.Huge}, want: regexp.MustCompile(`(?s)response too large`), bound: cliSlack, requests: 1},
+		{name: "server echoes the query", faults: []emulator.Fault{emulator.Echo}, want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 400`), bound: cliSlack, requests: 1},
+		{name: "http to a remote host", baseURL: func(*testing.T) string { return "http://sdk.faceki.com" }, want: regexp.MustCompile(`(?s)Invalid base_url.*requires\s+https://`), bound: cliSlack, requests: 0},
+		{name: "redirect elsewhere", faults: []emulator.Fault{{Name: "302", Status: http.StatusFound, Header: map[string]string{"Location": "https://attacker.example/collect"}}},
+			want: regexp.MustCompile(`(?s)redirected to\s+https://attacker.example/collect`), bound: cliSlack, requests: 1},
+	}
+
+	var longestFailure time.Duration
+	var longestName string
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			srv := startEmulatorCLI(t, emulator.Options{})
+			srv.Faults(sc.faults...)
+			env := emulatorEnv(srv)
+			if sc.baseURL != nil {
+				env[EnvBaseURL] = sc.baseURL(t)
+			}
+			if sc.secret != "" {
+				env[EnvClientSecret] = sc.secret
+			}
+			env[EnvRequestTimeout] = hostileTimeout.String()
+			env[EnvMaxRetries] = "3"
+			w := newWorkspace(t, tokenConfig(1, `min_validity = "1m"`), env)
+
+			out, took, err := w.run(sc.bound+time.Minute, "apply", "-auto-approve")
+			t.Logf("%s: %s, %d token requests", sc.name, took.Round(10*time.Millisecond), srv.TokenRequests())
+			if sc.ok {
+				if err != nil {
+					t.Fatalf("apply failed, want success after the transient fault: %v\n%s", err, out)
+				}
+			} else {
+				if err == nil {
+					t.Fatalf("apply succeeded, want an error matching %s\n%s", sc.want, out)
+				}
+				if !sc.want.MatchString(out) {
+					t.Errorf("error does not match %s:\n%s", sc.want, out)
+				}
+				if took > longestFailure {
+					longestFailure, longestName = took, sc.name
+				}
+			}
+			if took > sc.bound {
+				t.Errorf("took %s, bound %s", took, sc.bound)
+			}
+			if srv.TokenRequests() != sc.requests {
+				t.Errorf("emulator saw %d token requests, want %d", srv.TokenRequests(), sc.requests)
+			}
+			if strings.Contains(out, "panic") || strings.Contains(out, "Plugin did not respond") {
+				t.Errorf("provider crashed:\n%s", out)
+			}
+			secrets := append([]string{testSecret, env[EnvClientSecret]}, srv.IssuedTokens()...)
+			if leaks := w.leaks(out, secrets...); len(leaks) > 0 {
+				t.Errorf("leaked: %v", leaks)
+			}
+		})
+	}
+	t.Logf("%d hostile scenarios; longest failing scenario: %q, %s (request_timeout %s, max_retries %d)",
+		len(scenarios), longestName, longestFailure.Round(10*time.Millisecond), hostileTimeout, hostileRetries)
+}
+
+// TestCLI_interrupt: Ctrl-C while the provider waits for FACEKI during the
+// apply walk ends the run at once, not after every retry has timed out. (In
+// the plan walk OpenTofu 1.12 sends no StopProvider on the first Ctrl-C, so
+// an Open there runs to its bound: (max_retries+1) × request_timeout + waits.)
+func TestCLI_interrupt(t *testing.T) {
+	srv := startEmulatorCLI(t, emulator.Options{})
+	srv.Faults(emulator.Fault{Name: "pass"}, emulator.Hang(time.Minute), emulator.Hang(time.Minute), emulator.Hang(time.Minute), emulator.Hang(time.Minute))
+	env := emulatorEnv(srv)
+	env[EnvRequestTimeout] = "30s"
+	w := newWorkspace(t, tokenConfig(1, ""), env)
+	cmd := exec.Command(w.cli, "apply", "-auto-approve", "-no-color")
+	cmd.Dir, cmd.Env = w.dir, w.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The plan walk's request succeeds; wait until the apply walk's hangs.
+	deadline := time.Now().Add(time.Minute)
+	for srv.TokenRequests() < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(25 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the CLI did not stop within 25s of SIGINT (request_timeout 30s)\n%s", out.String())
+	}
+	took := time.Since(start)
+	t.Logf("stopped %s after SIGINT; %d token requests\n%s", took.Round(10*time.Millisecond), srv.TokenRequests(), out.String())
+	if took > 10*time.Second {
+		t.Errorf("took %s to stop after SIGINT, want well under request_timeout (30s)", took)
+	}
+	if srv.TokenRequests() > 2 {
+		t.Errorf("the provider retried after SIGINT: %d token requests", srv.TokenRequests())
+	}
+	if leaks := w.leaks(out.String(), testSecret); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
+}
