@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -258,4 +260,37 @@ func startEmulatorCLI(t *testing.T, opts emulator.Options) *emulator.Server {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
+}
+
+// TestCLI_renewWarning: a token about to expire during a long apply is
+// reported. OpenTofu (and Terraform 1.17+) show Renew's diagnostics when the
+// instance closes; released Terraform up to 1.16 discards them.
+func TestCLI_renewWarning(t *testing.T) {
+	cli := cliPath(t)
+	if !isOpenTofu(t, cli) {
+		t.Skip("released Terraform (<= 1.16) discards Renew diagnostics; run with OpenTofu")
+	}
+	srv := startEmulatorCLI(t, emulator.Options{ExpiresIn: 4 * time.Second})
+	config := strings.Replace(tokenConfig(1, `min_validity = "0s"`), `test -n \"$T\"`, `sleep 5 && test -n \"$T\"`, 1)
+	w := newWorkspace(t, config, emulatorEnv(srv))
+	out, _, err := w.run(3*time.Minute, "apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`(?s)Warning: FACEKI access token is about to expire.*expires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`).MatchString(out) {
+		t.Errorf("no expiry warning from Renew:\n%s", out)
+	}
+	if leaks := w.leaks(out, append([]string{testSecret}, srv.IssuedTokens()...)...); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
+}
+
+// TestCLI_leakCheckFindsLeaks proves the leak check itself: a value that is
+// in the output must be reported.
+func TestCLI_leakCheckFindsLeaks(t *testing.T) {
+	w := newWorkspace(t, tokenConfig(1, ""), nil)
+	out, _, _ := w.run(time.Minute, "validate")
+	if leaks := w.leaks(out+" "+url.QueryEscape(testSecret), "terraform_data.use", testSecret); len(leaks) < 2 {
+		t.Errorf("leak check missed planted values: %v\n%s", leaks, out)
+	}
 }
