@@ -63,22 +63,7 @@ func BenchmarkAccessToken(b *testing.B) {
 		})
 	}
 	b.Run("recorded", func(b *testing.B) {
-		emu := emulator.New(emulator.Options{})
-		id, secret := emu.Credentials()
-		rt := &replay{}
-		for range 1000 {
-			rec := httptest.NewRecorder()
-			emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet,
-				"/auth/api/access-token?"+url.Values{"clientId": {id}, "clientSecret": {secret}}.Encode(), nil))
-			if rec.Code != http.StatusOK {
-				b.Fatalf("emulator answered %d", rec.Code)
-			}
-			rt.bodies = append(rt.bodies, rec.Body.Bytes())
-		}
-		c, err := faceki.NewClient(faceki.Config{BaseURL: "http://127.0.0.1:1", ClientID: id, ClientSecret: secret, Transport: rt})
-		if err != nil {
-			b.Fatal(err)
-		}
+		c, rt := recordedClient(b, 1000)
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -90,6 +75,29 @@ func BenchmarkAccessToken(b *testing.B) {
 			b.Logf("%d calls replayed %d distinct answers: later calls saw known tokens", rt.n, len(rt.bodies))
 		}
 	})
+}
+
+// recordedClient returns a client whose transport replays n token answers
+// the emulator gave beforehand, each with a distinct token.
+func recordedClient(b *testing.B, n int) (*faceki.Client, *replay) {
+	b.Helper()
+	emu := emulator.New(emulator.Options{})
+	id, secret := emu.Credentials()
+	target := "/auth/api/access-token?" + url.Values{"clientId": {id}, "clientSecret": {secret}}.Encode()
+	rt := &replay{}
+	for range n {
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("emulator answered %d", rec.Code)
+		}
+		rt.bodies = append(rt.bodies, rec.Body.Bytes())
+	}
+	c, err := faceki.NewClient(faceki.Config{BaseURL: "http://127.0.0.1:1", ClientID: id, ClientSecret: secret, Transport: rt})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, rt
 }
 
 // replay answers each request with the next recorded body, cyclically.
@@ -110,14 +118,14 @@ func (r *replay) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // BenchmarkAccessTokenAfter is a token fetch by a client that has already
-// fetched `prior` tokens (over loopback, as above). Every fetch registers the
-// new token with the client's redactor, which keeps every token it has seen
-// and rebuilds its replacer from all of them: time and bytes per call grow
-// with the number of tokens a client has fetched.
+// fetched `prior` tokens, with recorded answers (client only, no network
+// noise). Every fetch registers the new token with the client's redactor,
+// which keeps every token it has seen and rebuilds its pattern list from all
+// of them: time and bytes per call grow with the tokens a client has fetched.
 func BenchmarkAccessTokenAfter(b *testing.B) {
 	for _, prior := range []int{0, 2000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {
-			c, _ := benchClient(b, faceki.EndpointAccessToken)
+			c, _ := recordedClient(b, prior+1000)
 			ctx := context.Background()
 			for range prior {
 				if _, err := c.AccessToken(ctx); err != nil {

@@ -435,9 +435,9 @@ func (h *harness) startup(provBin string) (startup, error) {
 	return startup{handshake: medianOf(hs), schemaProvider: medianOf(withP), schemaEmpty: medianOf(empty)}, nil
 }
 
-// countStarts counts the provider processes the CLI starts for one apply and
-// one plan (N=1), through a wrapper script standing in for the provider.
-func (h *harness) countStarts(provBin string) (starts [2]int, err error) {
+// countStarts counts the provider processes the CLI starts for one apply, one
+// plan (N=1) and one providers schema, through a wrapper script standing in for the provider.
+func (h *harness) countStarts(provBin string) (starts [3]int, err error) {
 	dir := filepath.Join(h.tmp, "count")
 	wrapDir, work := filepath.Join(dir, "bin"), filepath.Join(dir, "work")
 	for _, d := range []string{wrapDir, work} {
@@ -470,6 +470,7 @@ func (h *harness) countStarts(provBin string) (starts [2]int, err error) {
 	}{
 		{[]string{"apply", "-auto-approve", "-input=false", "-no-color"}, "Apply complete! Resources: 1 added"},
 		{[]string{"plan", "-input=false", "-no-color"}, "Plan: 1 to add"},
+		{[]string{"providers", "schema", "-json"}, `"registry.opentofu.org/faceki/faceki"`},
 	} {
 		_ = os.Remove(log)
 		if _, err := h.tofuRun(srv, "count", work, x.args, regexp.MustCompile(regexp.QuoteMeta(x.want))); err != nil {
@@ -526,7 +527,7 @@ func ms(d time.Duration) string {
 
 // report prints the tables and checks; failed is true when a token request
 // target is missed (timings only get a verdict: the machine may be loaded).
-func report(o options, cells []*cell, size int64, su startup, starts [2]int, cli, loadStart, loadEnd string) (failed bool) {
+func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli, loadStart, loadEnd string) (failed bool) {
 	fmt.Printf("\n## End-to-end: `tofu apply -auto-approve`, median of %d alternated runs per column\n\n", o.runs)
 	fmt.Println("| N | round trip | with provider | without (floor) | provider adds | token requests / apply | naive provider | naive token requests / apply |")
 	fmt.Println("|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -601,8 +602,8 @@ func report(o options, cells []*cell, size int64, su startup, starts [2]int, cli
 	fmt.Printf("- start to go-plugin handshake (exec until the gRPC server listens), median of %d: %s\n", o.schemaRuns, ms(su.handshake))
 	fmt.Printf("- `tofu providers schema -json`, median of %d: %s with the provider, %s with an empty configuration: "+
 		"start to schema = %s\n", o.schemaRuns, ms(su.schemaProvider), ms(su.schemaEmpty), ms(su.schemaProvider-su.schemaEmpty))
-	fmt.Printf("- provider processes the CLI starts: %d per `tofu apply`, %d per `tofu plan` (N=1; counted through a wrapper script)\n",
-		starts[0], starts[1])
+	fmt.Printf("- provider processes the CLI starts: %d per `tofu apply`, %d per `tofu plan` (N=1), %d per `tofu providers schema` "+
+		"(counted through a wrapper script)\n", starts[0], starts[1], starts[2])
 
 	fmt.Println("\n## Machine")
 	fmt.Printf("- %d CPUs (%s), %s RAM; load average at start %s, at end %s (the machine is shared: other jobs ran alongside)\n",
