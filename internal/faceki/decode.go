@@ -126,7 +126,7 @@ func (c *Client) apiError(op string, kind ErrorKind, status int, env envelope, d
 	e := &APIError{Kind: kind, Op: op, HTTPStatus: status, Detail: c.rd.redact(detail)}
 	e.ResponseCode, e.HasResponseCode = lenientInt(env.ResponseCode)
 	if sc, ok := lenientInt(env.StatusCode); ok {
-		e.StatusCode = int(sc)
+		e.StatusCode = sc
 	}
 	e.Message = shorten(c.rd.redact(lenientMessage(env.Message)), 200)
 	// Shortening can cut an encoded secret in two; redact the result again.
