@@ -2,6 +2,7 @@ package faceki
 
 import (
 	"encoding/json"
+	"html"
 	"net/url"
 	"sort"
 	"strings"
@@ -13,11 +14,13 @@ const Redacted = "[REDACTED]"
 
 // redactor removes secrets from text in every form they can take on the way
 // out: raw, query-encoded (as in the token URL), path-encoded, JSON-escaped.
-// Tokens are added as they are issued.
+// Tokens are added as they are issued. Adding is cheap (a set insert); the
+// replacer is rebuilt only when text is next redacted, which is on error
+// paths, so a client that fetches many tokens does not pay per fetch.
 type redactor struct {
-	mu      sync.RWMutex
+	mu      sync.Mutex
 	secrets map[string]struct{}
-	r       *strings.Replacer
+	r       *strings.Replacer // nil when secrets changed since it was built
 }
 
 func newRedactor(secrets ...string) *redactor {
@@ -30,39 +33,34 @@ func newRedactor(secrets ...string) *redactor {
 func (rd *redactor) add(secrets ...string) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
-	changed := false
 	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
 		for _, form := range Forms(s) {
 			if _, ok := rd.secrets[form]; !ok {
 				rd.secrets[form] = struct{}{}
-				changed = true
+				rd.r = nil
 			}
 		}
 	}
-	if !changed {
-		return
-	}
-	forms := make([]string, 0, len(rd.secrets))
-	for f := range rd.secrets {
-		forms = append(forms, f)
-	}
-	// Longest first, so that an encoded form is replaced whole rather than
-	// leaving the tail of a longer match behind.
-	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, Redacted)
-	}
-	rd.r = strings.NewReplacer(pairs...)
 }
 
 func (rd *redactor) redact(s string) string {
-	rd.mu.RLock()
+	rd.mu.Lock()
+	if rd.r == nil && len(rd.secrets) > 0 {
+		forms := make([]string, 0, len(rd.secrets))
+		for f := range rd.secrets {
+			forms = append(forms, f)
+		}
+		// Longest first, so that an encoded form is replaced whole rather
+		// than leaving the tail of a longer match behind.
+		sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+		pairs := make([]string, 0, 2*len(forms))
+		for _, f := range forms {
+			pairs = append(pairs, f, Redacted)
+		}
+		rd.r = strings.NewReplacer(pairs...)
+	}
 	r := rd.r
-	rd.mu.RUnlock()
+	rd.mu.Unlock()
 	if r == nil {
 		return s
 	}
@@ -87,6 +85,8 @@ func Forms(s string) []string {
 		j := strings.TrimSpace(b.String())
 		forms = append(forms, j[1:len(j)-1])
 	}
+	// HTML-escaped, as an error page quoting the secret has it (&amp; for &).
+	forms = append(forms, html.EscapeString(s))
 	// Lower-case percent escapes, as some servers and proxies echo them.
 	forms = append(forms, lowerEscapes(url.QueryEscape(s)), lowerEscapes(url.PathEscape(s)))
 	out := forms[:0]
