@@ -14,7 +14,10 @@ if [ ! -x "$TF_ACC_TERRAFORM_PATH" ]; then
   echo "no CLI at $TF_ACC_TERRAFORM_PATH: run 'make tofu' or set TF_ACC_TERRAFORM_PATH" >&2
   exit 1
 fi
-if "$TF_ACC_TERRAFORM_PATH" version 2>/dev/null | head -n1 | grep -q OpenTofu; then
+# Read the whole output first: with pipefail, `version | head -n1 | grep -q`
+# fails whenever the CLI is still writing when head exits (SIGPIPE).
+cli_version=$("$TF_ACC_TERRAFORM_PATH" version 2>/dev/null || true)
+if [[ $cli_version == *OpenTofu* ]]; then
   export TF_ACC_PROVIDER_HOST=registry.opentofu.org
   export TF_ACC_PROVIDER_NAMESPACE=hashicorp
 else
