@@ -14,7 +14,9 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
 
-var ephemeralVersions = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)}
+// ephemeralVersions skips on CLIs without ephemeral resources (Terraform
+// < 1.10, OpenTofu < 1.11): see skipWithoutEphemeral.
+var ephemeralVersions = []tfversion.TerraformVersionCheck{skipWithoutEphemeral{}}
 
 // echoConfig echoes the whole faceki_access_token object into state, where
 // the checks can see it (echo stores what it echoes, by design: tests only).

@@ -302,7 +302,9 @@ func keys(m map[string]bool) []string {
 
 func (p *FacekiProvider) Resources(context.Context) []func() resource.Resource { return nil }
 
-func (p *FacekiProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+func (p *FacekiProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewKYCRulesDataSource, NewAccessTokenDataSource}
+}
 
 func (p *FacekiProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{NewAccessTokenEphemeralResource}

@@ -1,0 +1,263 @@
+package faceki
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// RulesMinValidity is the life the shared token must have left for a KYC
+// rules request: enough for the request and its retries to reach FACEKI.
+const RulesMinValidity = time.Minute
+
+// Rules is a company's KYC rules, as GET /kycrules/api/kycrules returns
+// them. Decoding is lenient: fields FACEKI adds are ignored, and a field that
+// is absent, null or of an unexpected type is nil (a list that is present but
+// empty is an empty, non-nil slice).
+type Rules struct {
+	ID                          *string // _id
+	CompanyID                   *string
+	LivenessCheckType           *string // e.g. "MODERATE"
+	AllowedKYCDocuments         []string
+	AllowedCountries            []string
+	AllowedNationalities        []string
+	InvalidDocuments            []string
+	ValidAge                    *int64
+	Status                      *string // e.g. "ACTIVE"
+	DataStorageTime             *string // e.g. "FOREVER"
+	MultiKYCEnabled             *bool
+	IsRecapturedDocumentInvalid *bool
+	Link                        *string
+	Success                     *Outcome
+	Declined                    *Outcome
+	Invalid                     *Outcome
+}
+
+// Outcome is where FACEKI sends a user after a verification, and what it
+// shows them.
+type Outcome struct {
+	RedirectURL *string
+	Message     *string
+}
+
+type rulesData struct {
+	ID                          json.RawMessage `json:"_id"`
+	CompanyID                   json.RawMessage `json:"companyId"`
+	LivenessCheckType           json.RawMessage `json:"livenessCheckType"`
+	AllowedKYCDocuments         json.RawMessage `json:"allowedKycDocuments"`
+	AllowedCountries            json.RawMessage `json:"allowedCountries"`
+	AllowedNationalities        json.RawMessage `json:"allowedNationalities"`
+	InvalidDocuments            json.RawMessage `json:"invalidDocuments"`
+	ValidAge                    json.RawMessage `json:"validAge"`
+	Status                      json.RawMessage `json:"status"`
+	DataStorageTime             json.RawMessage `json:"dataStorageTime"`
+	MultiKYCEnabled             json.RawMessage `json:"multiKYCEnabled"`
+	IsRecapturedDocumentInvalid json.RawMessage `json:"isRecapturedDocumentInvalid"`
+	Link                        json.RawMessage `json:"link"`
+	Success                     json.RawMessage `json:"success"`
+	Declined                    json.RawMessage `json:"declined"`
+	Invalid                     json.RawMessage `json:"invalid"`
+}
+
+type outcomeData struct {
+	RedirectURL json.RawMessage `json:"redirect_url"`
+	Message     json.RawMessage `json:"message"`
+}
+
+// KYCRules reads the company's KYC rules with the shared token (see
+// SharedToken), which must have RulesMinValidity left. FACEKI may stop
+// accepting a token before the expiry it announced; a 401 or 403 then means
+// the cached token went stale: KYCRules drops it from the cache, gets a fresh
+// one once and retries once. A second refusal is a KindUnauthorized error.
+// responseCode 7001 is a KindNoRules error.
+func (c *Client) KYCRules(ctx context.Context) (Rules, error) {
+	tok, err := c.SharedToken(ctx, RulesMinValidity)
+	if err != nil {
+		return Rules{}, err
+	}
+	rules, err := c.kycRules(ctx, tok)
+	if !isRefused(err) {
+		return rules, err
+	}
+	c.dropShared(tok)
+	fresh, ferr := c.SharedToken(ctx, RulesMinValidity)
+	if ferr != nil {
+		return Rules{}, ferr
+	}
+	rules, err = c.kycRules(ctx, fresh)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && isRefused(err) {
+		apiErr.Detail = "the access token was refused, and so was a freshly fetched one: the credentials get tokens " +
+			"that this company's KYC rules do not accept"
+	}
+	return rules, err
+}
+
+// isRefused reports a bearer token refused with 401 or 403.
+func isRefused(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Kind == KindUnauthorized &&
+		(apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden)
+}
+
+// dropShared removes tok from the shared cache, unless another caller has
+// already replaced it.
+func (c *Client) dropShared(tok Token) {
+	c.cache.mu.Lock()
+	defer c.cache.mu.Unlock()
+	if e := c.cache.entries[c.cacheKey]; e != nil && e.token != nil && e.token.AccessToken == tok.AccessToken {
+		e.token = nil
+	}
+}
+
+// kycRules is one rules request (with the client's retries) with tok.
+func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
+	const op = opRules
+	u := *c.base
+	u.Path += kycRulesPath
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Rules{}, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+	}
+	req = c.withHeaders(req)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	status, body, _, attempts, err := c.do(req, op)
+	if err != nil {
+		return Rules{}, err
+	}
+	rules, apiErr := c.decodeRules(status, body)
+	if apiErr != nil {
+		apiErr.Attempts = attempts
+		return Rules{}, apiErr
+	}
+	return rules, nil
+}
+
+func (c *Client) decodeRules(status int, body []byte) (Rules, *APIError) {
+	const op = opRules
+	env, apiErr := c.decodeEnvelope(op, status, body)
+	if apiErr != nil {
+		if apiErr.Kind == KindNoRules {
+			apiErr.Detail = "the company has no KYC rules: FACEKI has none configured for this account"
+		}
+		return Rules{}, apiErr
+	}
+	var d rulesData
+	if len(env.Data) == 0 || json.Unmarshal(env.Data, &d) != nil {
+		return Rules{}, c.apiError(op, KindBadResponse, status, env, "response has no data object with the KYC rules")
+	}
+	return Rules{
+		ID:                          optString(d.ID),
+		CompanyID:                   optString(d.CompanyID),
+		LivenessCheckType:           optString(d.LivenessCheckType),
+		AllowedKYCDocuments:         optStrings(d.AllowedKYCDocuments),
+		AllowedCountries:            optStrings(d.AllowedCountries),
+		AllowedNationalities:        optStrings(d.AllowedNationalities),
+		InvalidDocuments:            optStrings(d.InvalidDocuments),
+		ValidAge:                    optInt(d.ValidAge),
+		Status:                      optString(d.Status),
+		DataStorageTime:             optString(d.DataStorageTime),
+		MultiKYCEnabled:             optBool(d.MultiKYCEnabled),
+		IsRecapturedDocumentInvalid: optBool(d.IsRecapturedDocumentInvalid),
+		Link:                        optString(d.Link),
+		Success:                     optOutcome(d.Success),
+		Declined:                    optOutcome(d.Declined),
+		Invalid:                     optOutcome(d.Invalid),
+	}, nil
+}
+
+// optString reads a string; a number becomes its decimal text, and a
+// MongoDB extended-JSON id ({"$oid": "…"}) its hex string. Anything else is nil.
+func optString(raw json.RawMessage) *string {
+	if absent(raw) {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return &s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		s = n.String()
+		return &s
+	}
+	var oid struct {
+		OID *string `json:"$oid"`
+	}
+	if json.Unmarshal(raw, &oid) == nil && oid.OID != nil {
+		return oid.OID
+	}
+	return nil
+}
+
+// optStrings reads a list of strings (other elements as optString reads
+// them, and dropped when it cannot); a single string is a list of one.
+func optStrings(raw json.RawMessage) []string {
+	if absent(raw) {
+		return nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
+		if s := optString(raw); s != nil && !strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+			return []string{*s}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		if s := optString(item); s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
+}
+
+// optInt reads a whole number, or a string holding one.
+func optInt(raw json.RawMessage) *int64 {
+	n, ok := lenientInt(raw)
+	if !ok {
+		return nil
+	}
+	v := int64(n)
+	return &v
+}
+
+// optBool reads true/false, or a string holding one.
+func optBool(raw json.RawMessage) *bool {
+	if absent(raw) {
+		return nil
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return &b
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if v, err := strconv.ParseBool(strings.TrimSpace(s)); err == nil {
+			return &v
+		}
+	}
+	return nil
+}
+
+func optOutcome(raw json.RawMessage) *Outcome {
+	var d *outcomeData
+	if json.Unmarshal(raw, &d) != nil || d == nil {
+		return nil
+	}
+	return &Outcome{RedirectURL: optString(d.RedirectURL), Message: optString(d.Message)}
+}
+
+// absent reports a field that is missing or null. (Unmarshalling null into a
+// string or a bool succeeds and leaves the zero value, which is not what
+// FACEKI said.)
+func absent(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return t == "" || t == "null"
+}
