@@ -158,6 +158,9 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 		ClientSecret string `json:"clientSecret"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
+		e.mu.Lock()
+		e.tokenRequests++ // failed ones count too
+		e.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, failure(http.StatusBadRequest, "invalid JSON body"))
 		return
 	}

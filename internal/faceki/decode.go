@@ -85,7 +85,7 @@ func (c *Client) decodeEnvelope(op string, status int, body []byte) (envelope, *
 		if status >= 200 && status < 300 {
 			kind = KindBadResponse
 		}
-		return env, c.apiError(op, kind, status, env, describeNonJSON(trimmed, err))
+		return env, c.apiError(op, kind, status, env, describeNonJSON(trimmed, err, c.rd.redact))
 	}
 	code, hasCode := lenientInt(env.ResponseCode)
 	if status < 200 || status >= 300 {
@@ -134,16 +134,19 @@ func (c *Client) apiError(op string, kind ErrorKind, status int, env envelope, d
 	return e
 }
 
-func describeNonJSON(body []byte, err error) string {
+func describeNonJSON(body []byte, err error, redact func(string) string) string {
+	// Redact before quoting and again after stripping markup, both before
+	// shortening: a cut would leave a piece of the secret unredactable.
+	quote := func() string { return shorten(redact(textOf([]byte(redact(string(body))))), 120) }
 	switch {
 	case len(body) == 0:
 		return "response body is empty"
 	case body[0] == '<':
-		return "response is HTML, not FACEKI's JSON (a proxy or gateway page?): " + shorten(textOf(body), 120)
+		return "response is HTML, not FACEKI's JSON (a proxy or gateway page?): " + quote()
 	case body[0] == '{' || body[0] == '[':
 		return "response is not valid JSON (truncated?): " + shorten(err.Error(), 120)
 	default:
-		return "response is not JSON: " + shorten(textOf(body), 120)
+		return "response is not JSON: " + quote()
 	}
 }
 

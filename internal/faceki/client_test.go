@@ -1,0 +1,1119 @@
+package faceki
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+)
+
+// testSecret holds every character that encodes differently in a query, a
+// path and JSON: + / = & % and spaces.
+const (
+	testSecret   = "Tf9+k/Qz=8&Lm%2F w4 Rx"
+	testClientID = "acme-client-01"
+)
+
+// startEmu serves an emulator on loopback that accepts testClientID /
+// testSecret unless opts say otherwise.
+func startEmu(t testing.TB, opts emulator.Options) *emulator.Server {
+	t.Helper()
+	if opts.ClientID == "" {
+		opts.ClientID = testClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = testSecret
+	}
+	srv, err := emulator.New(opts).Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// newTestClient builds a client for baseURL with the test credentials, no
+// retries and a generous timeout; mod adjusts the config.
+func newTestClient(t testing.TB, baseURL string, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{BaseURL: baseURL, ClientID: testClientID, ClientSecret: testSecret, RequestTimeout: 5 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+func retries(n int) func(*Config) { return func(c *Config) { c.MaxRetries = n } }
+
+// assertNoSecret fails when text holds the secret in any of its forms, or
+// any 8-character piece of one (a form cut in two by shortening).
+func assertNoSecret(t testing.TB, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		for _, f := range Forms(s) {
+			if strings.Contains(text, f) {
+				t.Errorf("text leaks the secret as %q: %s", f, text)
+				continue
+			}
+			for i := 0; i+8 <= len(f); i++ {
+				if strings.Contains(text, f[i:i+8]) {
+					t.Errorf("text leaks a piece %q of the secret form %q: %s", f[i:i+8], f, text)
+					break
+				}
+			}
+		}
+	}
+}
+
+func wantAPIError(t testing.TB, err error, kind ErrorKind) *APIError {
+	t.Helper()
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("error is %T, want *APIError: %v", err, err)
+	}
+	if apiErr.Kind != kind {
+		t.Errorf("Kind = %d, want %d: %v", apiErr.Kind, kind, err)
+	}
+	if !IsKind(err, kind) {
+		t.Errorf("IsKind(err, %d) = false", kind)
+	}
+	assertNoSecret(t, err.Error(), testSecret)
+	assertNoSecret(t, fmt.Sprintf("%+v %#v", err, err), testSecret)
+	return apiErr
+}
+
+func wantTransportError(t testing.TB, err error) *TransportError {
+	t.Helper()
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	var tErr *TransportError
+	if !errors.As(err, &tErr) {
+		t.Fatalf("error is %T, want *TransportError: %v", err, err)
+	}
+	assertNoSecret(t, err.Error(), testSecret)
+	assertNoSecret(t, fmt.Sprintf("%+v %#v", err, err), testSecret)
+	if strings.Contains(tErr.URL, "?") || strings.Contains(err.Error(), "clientSecret") {
+		t.Errorf("transport error shows a query string: %v", err)
+	}
+	return tErr
+}
+
+func wantContains(t testing.TB, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%q\n  does not contain %q", s, sub)
+		}
+	}
+}
+
+func within(t testing.TB, what string, got, lo, hi time.Time) {
+	t.Helper()
+	if got.Before(lo) || got.After(hi) {
+		t.Errorf("%s = %s, want within [%s, %s]", what, got.Format(time.RFC3339Nano), lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano))
+	}
+}
+
+// makeJWT builds an unsigned JWT-shaped token with the given claims.
+func makeJWT(claims map[string]any) string {
+	h, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
+	p, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p) + ".c2lnbmF0dXJl"
+}
+
+// jsonServer answers every request with status and body, counting requests.
+func jsonServer(t testing.TB, status int, body string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// ---- success shapes ----
+
+func TestAccessTokenFromEmulator(t *testing.T) {
+	t.Parallel()
+	for _, ep := range []TokenEndpoint{EndpointAccessToken, EndpointGenerateToken, ""} {
+		t.Run("endpoint="+string(ep), func(t *testing.T) {
+			t.Parallel()
+			emu := startEmu(t, emulator.Options{})
+			c := newTestClient(t, emu.URL, func(c *Config) { c.TokenEndpoint = ep })
+			before := time.Now()
+			tok, err := c.AccessToken(context.Background())
+			after := time.Now()
+			if err != nil {
+				t.Fatalf("AccessToken: %v", err)
+			}
+			exp, issued := emu.Issued(tok.AccessToken)
+			if !issued {
+				t.Fatalf("token %q was not issued by the emulator", tok.AccessToken)
+			}
+			if tok.TokenType != "Bearer" {
+				t.Errorf("TokenType = %q, want Bearer", tok.TokenType)
+			}
+			within(t, "ExpiresAt", tok.ExpiresAt, before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second))
+			if d := tok.ExpiresAt.Sub(exp); d < -time.Second || d > time.Second {
+				t.Errorf("ExpiresAt %s is %s from the emulator's expiry %s", tok.ExpiresAt, d, exp)
+			}
+			if tok.ExpiresAt.Location() != time.UTC {
+				t.Errorf("ExpiresAt is in %s, want UTC", tok.ExpiresAt.Location())
+			}
+			if left, ok := tok.Remaining(time.Now()); !ok || left < 59*time.Minute || left > time.Hour+time.Second {
+				t.Errorf("Remaining = %s, %v", left, ok)
+			}
+			if got := emu.TokenRequests(); got != 1 {
+				t.Errorf("emulator saw %d token requests, want 1", got)
+			}
+			// The client now redacts the token it was given.
+			if got := c.Redact("Authorization: Bearer " + tok.AccessToken); got != "Authorization: Bearer "+Redacted {
+				t.Errorf("Redact(token) = %q", got)
+			}
+			if got := c.Redact("secret=" + url.QueryEscape(testSecret)); got != "secret="+Redacted {
+				t.Errorf("Redact(secret) = %q", got)
+			}
+		})
+	}
+}
+
+// ExpiresAt counts from when the answer arrived, not from when the request
+// was sent: with 300 ms of latency it must be at least start+300ms+expires_in.
+func TestAccessTokenExpiryCountsFromResponse(t *testing.T) {
+	t.Parallel()
+	const latency = 300 * time.Millisecond
+	emu := startEmu(t, emulator.Options{Latency: latency, ExpiresIn: 10 * time.Minute})
+	c := newTestClient(t, emu.URL, nil)
+	start := time.Now()
+	tok, err := c.AccessToken(context.Background())
+	end := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "ExpiresAt", tok.ExpiresAt, start.Add(latency+10*time.Minute), end.Add(10*time.Minute))
+}
+
+func TestAccessTokenJWTExpFallback(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, ExpiresIn: 2 * time.Hour})
+	c := newTestClient(t, emu.URL, nil)
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, ok := emu.Issued(tok.AccessToken)
+	if !ok {
+		t.Fatal("token not issued by the emulator")
+	}
+	// The JWT's exp claim has whole seconds.
+	if want := time.Unix(exp.Unix(), 0).UTC(); !tok.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %s, want the JWT exp %s", tok.ExpiresAt, want)
+	}
+	if left, _ := tok.Remaining(time.Now()); left < 2*time.Hour-5*time.Second {
+		t.Errorf("Remaining = %s, want about 2h (the default 1h would mean exp was ignored)", left)
+	}
+}
+
+func TestAccessTokenWithoutExpiry(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, OmitJWTExp: true})
+	c := newTestClient(t, emu.URL, nil)
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.ExpiresAt.IsZero() {
+		t.Errorf("ExpiresAt = %s, want zero", tok.ExpiresAt)
+	}
+	if d, ok := tok.Remaining(time.Now()); ok || d != 0 {
+		t.Errorf("Remaining = %s, %v; want 0, false", d, ok)
+	}
+	if _, ok := emu.Issued(tok.AccessToken); !ok {
+		t.Error("token not issued by the emulator")
+	}
+}
+
+func TestAccessTokenSuccessShapes(t *testing.T) {
+	t.Parallel()
+	jwtExp := time.Now().Add(3 * time.Hour).Truncate(time.Second)
+	jwt := makeJWT(map[string]any{"exp": jwtExp.Unix(), "sub": "x"})
+	jwtPadded := func() string {
+		parts := strings.Split(makeJWT(map[string]any{"exp": jwtExp.Unix(), "s": "ab"}), ".")
+		parts[1] += strings.Repeat("=", (4-len(parts[1])%4)%4)
+		return strings.Join(parts, ".")
+	}()
+	cases := []struct {
+		name, body string
+		status     int
+		token      string
+		tokenType  string
+		expiresIn  time.Duration // from the response; 0 with expAt zero means none
+		expAt      time.Time
+	}{
+		{"documented 200", `{"responseCode":0,"data":{"access_token":"tok-200","expires_in":3600,"token_type":"Bearer"}}`, 200, "tok-200", "Bearer", time.Hour, time.Time{}},
+		{"201", `{"responseCode":0,"data":{"access_token":"tok-201","expires_in":60,"token_type":"Bearer"}}`, 201, "tok-201", "Bearer", time.Minute, time.Time{}},
+		{"token_type missing", `{"responseCode":0,"data":{"access_token":"tok-nt","expires_in":600}}`, 200, "tok-nt", "Bearer", 10 * time.Minute, time.Time{}},
+		{"token_type kept", `{"responseCode":0,"data":{"access_token":"tok-lc","expires_in":600,"token_type":"bearer"}}`, 200, "tok-lc", "bearer", 10 * time.Minute, time.Time{}},
+		{"token_type empty", `{"responseCode":0,"data":{"access_token":"tok-et","token_type":""}}`, 200, "tok-et", "Bearer", 0, time.Time{}},
+		{"numeric strings", `{"responseCode":"0","data":{"access_token":"tok-ns","expires_in":"120"}}`, 200, "tok-ns", "Bearer", 2 * time.Minute, time.Time{}},
+		{"float expires_in", `{"responseCode":0.0,"data":{"access_token":"tok-f","expires_in":3600.0}}`, 200, "tok-f", "Bearer", time.Hour, time.Time{}},
+		{"whitespace and extras", "\n  {\"responseCode\":0,\"message\":\"ok\",\"status\":true,\"data\":{\"access_token\":\"tok-ws\",\"expires_in\":30,\"scope\":\"kyc\"}}  \n", 200, "tok-ws", "Bearer", 30 * time.Second, time.Time{}},
+		{"JWT exp without expires_in", `{"responseCode":0,"data":{"access_token":"` + jwt + `"}}`, 200, jwt, "Bearer", 0, jwtExp},
+		{"JWT exp with expires_in 0", `{"responseCode":0,"data":{"access_token":"` + jwt + `","expires_in":0}}`, 200, jwt, "Bearer", 0, jwtExp},
+		{"JWT exp with negative expires_in", `{"responseCode":0,"data":{"access_token":"` + jwt + `","expires_in":-5}}`, 200, jwt, "Bearer", 0, jwtExp},
+		{"JWT exp with junk expires_in", `{"responseCode":0,"data":{"access_token":"` + jwt + `","expires_in":"soon"}}`, 200, jwt, "Bearer", 0, jwtExp},
+		{"padded JWT payload", `{"responseCode":0,"data":{"access_token":"` + jwtPadded + `"}}`, 200, jwtPadded, "Bearer", 0, jwtExp},
+		{"expires_in wins over JWT", `{"responseCode":0,"data":{"access_token":"` + jwt + `","expires_in":60}}`, 200, jwt, "Bearer", time.Minute, time.Time{}},
+		{"opaque token, no expiry", `{"responseCode":0,"data":{"access_token":"opaque"}}`, 200, "opaque", "Bearer", 0, time.Time{}},
+		{"JWT without exp", `{"responseCode":0,"data":{"access_token":"` + makeJWT(map[string]any{"sub": "x"}) + `"}}`, 200, makeJWT(map[string]any{"sub": "x"}), "Bearer", 0, time.Time{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, n := jsonServer(t, tc.status, tc.body)
+			c := newTestClient(t, srv.URL, nil)
+			before := time.Now()
+			tok, err := c.AccessToken(context.Background())
+			after := time.Now()
+			if err != nil {
+				t.Fatalf("AccessToken: %v", err)
+			}
+			if tok.AccessToken != tc.token {
+				t.Errorf("AccessToken = %q, want %q", tok.AccessToken, tc.token)
+			}
+			if tok.TokenType != tc.tokenType {
+				t.Errorf("TokenType = %q, want %q", tok.TokenType, tc.tokenType)
+			}
+			switch {
+			case tc.expiresIn > 0:
+				within(t, "ExpiresAt", tok.ExpiresAt, before.Add(tc.expiresIn), after.Add(tc.expiresIn))
+			case !tc.expAt.IsZero():
+				if !tok.ExpiresAt.Equal(tc.expAt) {
+					t.Errorf("ExpiresAt = %s, want %s", tok.ExpiresAt, tc.expAt)
+				}
+			default:
+				if !tok.ExpiresAt.IsZero() {
+					t.Errorf("ExpiresAt = %s, want zero", tok.ExpiresAt)
+				}
+			}
+			if n.Load() != 1 {
+				t.Errorf("server saw %d requests, want 1", n.Load())
+			}
+		})
+	}
+}
+
+// The GET endpoint puts the credentials in the query string, properly
+// encoded, under the base URL's path.
+func TestTokenRequestGET(t *testing.T) {
+	t.Parallel()
+	var got struct {
+		method, path, accept, ua string
+		query                    url.Values
+		body                     []byte
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.method, got.path, got.query = r.Method, r.URL.Path, r.URL.Query()
+		got.accept, got.ua = r.Header.Get("Accept"), r.Header.Get("User-Agent")
+		got.body, _ = io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, `{"responseCode":0,"data":{"access_token":"t","expires_in":10}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL+"/v2/", func(c *Config) { c.UserAgent = "tf-test/1.0" })
+	if c.BaseURL() != srv.URL+"/v2" {
+		t.Errorf("BaseURL() = %q, want the trailing slash trimmed", c.BaseURL())
+	}
+	if _, err := c.AccessToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got.method != http.MethodGet || got.path != "/v2/auth/api/access-token" {
+		t.Errorf("request = %s %s, want GET /v2/auth/api/access-token", got.method, got.path)
+	}
+	if got.query.Get("clientId") != testClientID || got.query.Get("clientSecret") != testSecret || len(got.query) != 2 {
+		t.Errorf("query = %v, want clientId and clientSecret decoding to the credentials", got.query)
+	}
+	if got.accept != "application/json" || got.ua != "tf-test/1.0" {
+		t.Errorf("Accept = %q, User-Agent = %q", got.accept, got.ua)
+	}
+	if len(got.body) != 0 {
+		t.Errorf("GET sent a body: %q", got.body)
+	}
+}
+
+// The POST endpoint sends the credentials in a JSON body only: nothing of
+// the secret in the request line.
+func TestTokenRequestPOSTKeepsSecretOutOfURL(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var requestURIs []string
+	var calls atomic.Int32
+	// The first attempt fails with 503 and the second succeeds: the body
+	// must be sent again, whole, on the retry.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requestURIs = append(requestURIs, r.RequestURI)
+		mu.Unlock()
+		if r.Method != http.MethodPost || r.URL.Path != "/auth/api/generate-token" || r.URL.RawQuery != "" {
+			t.Errorf("request = %s %s", r.Method, r.RequestURI)
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+		for name, vals := range r.Header {
+			for _, v := range vals {
+				assertNoSecret(t, name+": "+v, testSecret)
+			}
+		}
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("body is not JSON: %v", err)
+		}
+		if body["clientId"] != testClientID || body["clientSecret"] != testSecret || len(body) != 2 {
+			t.Errorf("body = %v", body)
+		}
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{"responseCode":0,"data":{"access_token":"post-token","expires_in":60}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, func(c *Config) { c.TokenEndpoint = EndpointGenerateToken; c.MaxRetries = 1 })
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken != "post-token" {
+		t.Errorf("AccessToken = %q", tok.AccessToken)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(requestURIs) != 2 {
+		t.Fatalf("server saw %d requests, want 2 (one retry)", len(requestURIs))
+	}
+	for _, u := range requestURIs {
+		if u != "/auth/api/generate-token" {
+			t.Errorf("request URI = %q, want no query string", u)
+		}
+		assertNoSecret(t, u, testSecret)
+	}
+}
+
+// ---- failure shapes ----
+
+func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	c := newTestClient(t, "http://"+addr, retries(1))
+	_, err = c.AccessToken(context.Background())
+	tErr := wantTransportError(t, err)
+	if tErr.Timeout {
+		t.Error("Timeout = true for a refused connection")
+	}
+	if tErr.Attempts != 2 {
+		t.Errorf("Attempts = %d, want 2 (connection errors are retried)", tErr.Attempts)
+	}
+	if tErr.URL != "http://"+addr+"/auth/api/access-token" {
+		t.Errorf("URL = %q", tErr.URL)
+	}
+	wantContains(t, err.Error(), "FACEKI token request failed: could not reach http://"+addr+"/auth/api/access-token: ",
+		"connection refused", "(after 2 attempts)")
+}
+
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Hang(10*time.Second), emulator.Hang(10*time.Second))
+	c := newTestClient(t, emu.URL, func(c *Config) { c.RequestTimeout = 200 * time.Millisecond; c.MaxRetries = 1 })
+	start := time.Now()
+	_, err := c.AccessToken(context.Background())
+	elapsed := time.Since(start)
+	tErr := wantTransportError(t, err)
+	if !tErr.Timeout {
+		t.Errorf("Timeout = false: %v", err)
+	}
+	if tErr.Attempts != 2 || emu.TokenRequests() != 2 {
+		t.Errorf("Attempts = %d, emulator saw %d; want 2 and 2", tErr.Attempts, emu.TokenRequests())
+	}
+	wantContains(t, err.Error(), "could not reach "+emu.URL+"/auth/api/access-token", "no answer within request_timeout (200ms)", "(after 2 attempts)")
+	// Two 200 ms attempts and one wait of at most MinBackoff.
+	if elapsed < 400*time.Millisecond || elapsed > 3*time.Second {
+		t.Errorf("took %s, want about 0.65-0.9 s", elapsed)
+	}
+}
+
+func TestDroppedConnection(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Fault{Name: "drop", Drop: true})
+	c := newTestClient(t, emu.URL, nil)
+	_, err := c.AccessToken(context.Background())
+	tErr := wantTransportError(t, err)
+	if tErr.Timeout || tErr.Attempts != 1 {
+		t.Errorf("Timeout = %v, Attempts = %d", tErr.Timeout, tErr.Attempts)
+	}
+	wantContains(t, err.Error(), "EOF")
+	// The next call succeeds: the fault queue is drained.
+	if _, err := c.AccessToken(context.Background()); err != nil {
+		t.Errorf("second call: %v", err)
+	}
+}
+
+func TestUnavailableThenSuccess(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Unavailable)
+	c := newTestClient(t, emu.URL, retries(2))
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatalf("AccessToken: %v", err)
+	}
+	if _, ok := emu.Issued(tok.AccessToken); !ok {
+		t.Error("token not issued by the emulator")
+	}
+	if got := emu.TokenRequests(); got != 2 {
+		t.Errorf("emulator saw %d token requests, want 2", got)
+	}
+}
+
+func TestRateLimitedRetryAfterThenSuccess(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.TooManyRequests("1"))
+	c := newTestClient(t, emu.URL, retries(1))
+	start := time.Now()
+	tok, err := c.AccessToken(context.Background())
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("AccessToken: %v", err)
+	}
+	if tok.AccessToken == "" || emu.TokenRequests() != 2 {
+		t.Errorf("token %q after %d requests, want a token after 2", tok.AccessToken, emu.TokenRequests())
+	}
+	// Retry-After: 1 is one second, not the 250-500 ms backoff.
+	if elapsed < 950*time.Millisecond || elapsed > 3*time.Second {
+		t.Errorf("took %s, want about 1 s (Retry-After: 1)", elapsed)
+	}
+}
+
+func TestRetryAfterBeyondCapFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	date := time.Now().Add(10 * time.Minute).UTC().Format(http.TimeFormat)
+	cases := []struct {
+		name, value string
+		status      int
+		min         time.Duration
+	}{
+		{"429 seconds", "120", http.StatusTooManyRequests, 120 * time.Second},
+		{"429 date", date, http.StatusTooManyRequests, 9 * time.Minute},
+		{"503 seconds", "3600", http.StatusServiceUnavailable, time.Hour},
+		{"429 days", "99999999", http.StatusTooManyRequests, 24 * time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu := startEmu(t, emulator.Options{})
+			f := emulator.TooManyRequests(tc.value)
+			f.Status = tc.status
+			emu.Faults(f, f, f, f)
+			c := newTestClient(t, emu.URL, retries(3))
+			start := time.Now()
+			_, err := c.AccessToken(context.Background())
+			if el := time.Since(start); el > 2*time.Second {
+				t.Errorf("took %s, want an immediate failure", el)
+			}
+			apiErr := wantAPIError(t, err, KindRateLimited)
+			if apiErr.HTTPStatus != tc.status || apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
+				t.Errorf("HTTPStatus = %d, Attempts = %d, emulator saw %d; want %d, 1, 1", apiErr.HTTPStatus, apiErr.Attempts, emu.TokenRequests(), tc.status)
+			}
+			if apiErr.RetryAfter < tc.min || apiErr.RetryAfter > 24*time.Hour {
+				t.Errorf("RetryAfter = %s, want at least %s (capped at 24h)", apiErr.RetryAfter, tc.min)
+			}
+			wantContains(t, err.Error(), fmt.Sprintf("FACEKI token request failed: HTTP %d", tc.status),
+				"(Retry-After: "+tc.value+")", "longer than the 30s the provider waits")
+		})
+	}
+}
+
+func TestHTML500RetriedThenFails(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.HTML500, emulator.HTML500)
+	c := newTestClient(t, emu.URL, retries(1))
+	_, err := c.AccessToken(context.Background())
+	apiErr := wantAPIError(t, err, KindServer)
+	if apiErr.HTTPStatus != 500 || apiErr.Attempts != 2 || emu.TokenRequests() != 2 {
+		t.Errorf("HTTPStatus = %d, Attempts = %d, emulator saw %d; want 500, 2, 2", apiErr.HTTPStatus, apiErr.Attempts, emu.TokenRequests())
+	}
+	want := "FACEKI token request failed: HTTP 500: response is HTML, not FACEKI's JSON (a proxy or gateway page?): " +
+		"500 Internal Server Error Internal Server Error (after 2 attempts)"
+	if err.Error() != want {
+		t.Errorf("error = %q\n want %q", err.Error(), want)
+	}
+}
+
+func TestBadResponseBodies(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		fault emulator.Fault
+		kind  ErrorKind
+		want  string
+	}{
+		{"truncated JSON", emulator.TruncatedJSON, KindBadResponse,
+			"FACEKI token request failed: HTTP 200: response is not valid JSON (truncated?): unexpected end of JSON input"},
+		{"empty body", emulator.EmptyBody, KindBadResponse,
+			"FACEKI token request failed: HTTP 200: response body is empty"},
+		{"wrong types", emulator.WrongTypes, KindBadResponse,
+			"FACEKI token request failed: HTTP 200: response has no responseCode; check base_url points at FACEKI's API"},
+		{"missing token", emulator.MissingToken, KindBadResponse,
+			"FACEKI token request failed: HTTP 200, responseCode 0 SUCCESS: response has responseCode 0 but no data.access_token"},
+		{"responseCode 1000", emulator.InternalError, KindServer,
+			`FACEKI token request failed: HTTP 200, responseCode 1000 INTERNAL_SYSTEM_ERROR, message "internal system error"`},
+		{"unknown responseCode", emulator.Fault{Status: 200, Body: `{"responseCode":4242,"data":{"access_token":"x"}}`}, KindServer,
+			"FACEKI token request failed: HTTP 200, responseCode 4242 UNKNOWN_CODE"},
+		{"data not an object", emulator.Fault{Status: 200, Body: `{"responseCode":0,"data":"tok"}`}, KindBadResponse,
+			"FACEKI token request failed: HTTP 200, responseCode 0 SUCCESS: response has no data object with the token"},
+		{"no data", emulator.Fault{Status: 200, Body: `{"responseCode":0}`}, KindBadResponse,
+			"FACEKI token request failed: HTTP 200, responseCode 0 SUCCESS: response has no data object with the token"},
+		{"token not a string", emulator.Fault{Status: 200, Body: `{"responseCode":0,"data":{"access_token":12345}}`}, KindBadResponse,
+			"FACEKI token request failed: HTTP 200, responseCode 0 SUCCESS: response has responseCode 0 but no data.access_token"},
+		{"plain text", emulator.Fault{Status: 200, Body: "Bad\tGateway\n\n from   proxy", Header: map[string]string{"Content-Type": "text/plain"}}, KindBadResponse,
+			"FACEKI token request failed: HTTP 200: response is not JSON: Bad Gateway from proxy"},
+		{"JSON array", emulator.Fault{Status: 200, Body: `[1,2]`}, KindBadResponse,
+			"FACEKI token request failed: HTTP 200: response is not valid JSON (truncated?): json: cannot unmarshal array into Go value of type faceki.envelope"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu := startEmu(t, emulator.Options{})
+			emu.Faults(tc.fault, tc.fault, tc.fault)
+			c := newTestClient(t, emu.URL, retries(2))
+			_, err := c.AccessToken(context.Background())
+			apiErr := wantAPIError(t, err, tc.kind)
+			if err.Error() != tc.want {
+				t.Errorf("error = %q\n want %q", err.Error(), tc.want)
+			}
+			// A 2xx answer, however wrong, is not retried.
+			if apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
+				t.Errorf("Attempts = %d, emulator saw %d; want 1 and 1", apiErr.Attempts, emu.TokenRequests())
+			}
+		})
+	}
+}
+
+// 4xx answers are the caller's problem: never retried.
+func TestClientErrorsNotRetried(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		fault  *emulator.Fault // nil: the emulator's own answer to wrong credentials
+		kind   ErrorKind
+		status int
+		want   string
+	}{
+		{"401 wrong credentials", nil, KindCredentials, 401,
+			`FACEKI token request failed: HTTP 401, message "Invalid client credentials"`},
+		{"422 documented", &emulator.Fault{Status: 422, Body: `{"status":false,"message":"client id is required","statusCode":422,"data":{}}`}, KindCredentials, 422,
+			`FACEKI token request failed: HTTP 422, message "client id is required"`},
+		{"422 message list", &emulator.Fault{Status: 422, Body: `{"status":false,"message":["clientId must be a string","clientSecret should not be empty"],"statusCode":422,"data":{}}`}, KindCredentials, 422,
+			`FACEKI token request failed: HTTP 422, message "clientId must be a string; clientSecret should not be empty"`},
+		{"403", &emulator.Fault{Status: 403, Body: `{"status":false,"message":"Forbidden","statusCode":403,"data":{}}`}, KindCredentials, 403,
+			`FACEKI token request failed: HTTP 403, message "Forbidden"`},
+		{"400 with other statusCode", &emulator.Fault{Status: 400, Body: `{"status":false,"message":"bad","statusCode":4001,"data":{}}`}, KindCredentials, 400,
+			`FACEKI token request failed: HTTP 400, statusCode 4001, message "bad"`},
+		{"404 HTML", &emulator.Fault{Status: 404, Body: "<html><body><h1>Not Found</h1></body></html>", Header: map[string]string{"Content-Type": "text/html"}}, KindRequest, 404,
+			`FACEKI token request failed: HTTP 404: response is HTML, not FACEKI's JSON (a proxy or gateway page?): Not Found`},
+		{"501", &emulator.Fault{Status: 501, Body: `{"status":false,"message":"Not Implemented","statusCode":501,"data":{}}`}, KindServer, 501,
+			`FACEKI token request failed: HTTP 501, message "Not Implemented"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := emulator.Options{}
+			if tc.fault == nil {
+				opts.ClientSecret = "the-right-secret"
+			}
+			emu := startEmu(t, opts)
+			if tc.fault != nil {
+				emu.Faults(*tc.fault, *tc.fault, *tc.fault, *tc.fault)
+			}
+			c := newTestClient(t, emu.URL, retries(3))
+			_, err := c.AccessToken(context.Background())
+			apiErr := wantAPIError(t, err, tc.kind)
+			if apiErr.HTTPStatus != tc.status {
+				t.Errorf("HTTPStatus = %d, want %d", apiErr.HTTPStatus, tc.status)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error = %q\n want %q", err.Error(), tc.want)
+			}
+			if got := emu.TokenRequests(); got != 1 || apiErr.Attempts != 1 {
+				t.Errorf("emulator saw %d token requests, Attempts = %d; want 1 and 1", got, apiErr.Attempts)
+			}
+		})
+	}
+}
+
+func TestAPIErrorFields422(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Fault{Status: 422, Body: `{"status":false,"message":"client secret is required","statusCode":422,"data":{}}`})
+	c := newTestClient(t, emu.URL, nil)
+	_, err := c.AccessToken(context.Background())
+	apiErr := wantAPIError(t, err, KindCredentials)
+	if apiErr.Op != "token request" || apiErr.StatusCode != 422 || apiErr.HasResponseCode || apiErr.Message != "client secret is required" || apiErr.Detail != "" {
+		t.Errorf("APIError = %#v", *apiErr)
+	}
+}
+
+func TestHugeBodyFromEmulator(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Huge)
+	c := newTestClient(t, emu.URL, retries(2))
+	start := time.Now()
+	_, err := c.AccessToken(context.Background())
+	elapsed := time.Since(start)
+	apiErr := wantAPIError(t, err, KindBadResponse)
+	want := "FACEKI token request failed: HTTP 200: response too large: more than 1048576 bytes (1 MiB); check base_url points at FACEKI"
+	if err.Error() != want {
+		t.Errorf("error = %q\n want %q", err.Error(), want)
+	}
+	if apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
+		t.Errorf("Attempts = %d, emulator saw %d", apiErr.Attempts, emu.TokenRequests())
+	}
+	if elapsed > 3*time.Second {
+		t.Errorf("took %s, want prompt", elapsed)
+	}
+}
+
+// The client stops reading past the cap: the server cannot push 64 MiB.
+func TestHugeBodyNotReadInFull(t *testing.T) {
+	t.Parallel()
+	const total = 64 << 20
+	var written atomic.Int64
+	var writeErr atomic.Bool
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		chunk := []byte(`{"responseCode":0,"data":{"access_token":"` + strings.Repeat("x", 64<<10-42))
+		for written.Load() < total {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				writeErr.Store(true)
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, nil)
+	_, err := c.AccessToken(context.Background())
+	apiErr := wantAPIError(t, err, KindBadResponse)
+	wantContains(t, apiErr.Error(), "response too large")
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server still writing 10 s after the client gave up")
+	}
+	if !writeErr.Load() || written.Load() >= total {
+		t.Errorf("server wrote %d bytes (error: %v): the client read the whole body", written.Load(), writeErr.Load())
+	}
+	if written.Load() > 32<<20 {
+		t.Errorf("server wrote %d bytes before the client hung up, want about 1 MiB plus socket buffers", written.Load())
+	}
+}
+
+// A server that echoes the request URL, query and secret back in its body
+// and headers: nothing of it reaches the error.
+func TestEchoedSecretIsRedacted(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Echo, emulator.Echo)
+	log := &recLogger{}
+	c := newTestClient(t, emu.URL, func(c *Config) { c.MaxRetries = 1; c.Logger = log })
+	_, err := c.AccessToken(context.Background())
+	apiErr := wantAPIError(t, err, KindCredentials)
+	wantMsg := "bad request: /auth/api/access-token?clientId=" + testClientID + "&clientSecret=" + Redacted + " (" + Redacted + ")"
+	if apiErr.Message != wantMsg {
+		t.Errorf("Message = %q\n want %q", apiErr.Message, wantMsg)
+	}
+	if apiErr.HTTPStatus != 400 || apiErr.StatusCode != 400 || emu.TokenRequests() != 1 {
+		t.Errorf("HTTPStatus = %d, StatusCode = %d, emulator saw %d", apiErr.HTTPStatus, apiErr.StatusCode, emu.TokenRequests())
+	}
+	assertNoSecret(t, log.String(), testSecret)
+}
+
+// An HTML gateway page (or a plain-text one) that quotes the request URL or
+// the secret, with the quote placed where the client cuts its excerpt short:
+// no piece of the secret may survive, whatever the markup does to it.
+func TestErrorPageQuotingSecretIsRedacted(t *testing.T) {
+	t.Parallel()
+	quotes := map[string]func(r *http.Request) string{
+		"url":          func(r *http.Request) string { return r.URL.String() },
+		"raw secret":   func(r *http.Request) string { return r.URL.Query().Get("clientSecret") },
+		"html-escaped": func(r *http.Request) string { return html.EscapeString(r.URL.Query().Get("clientSecret")) },
+		"spaces as tab": func(r *http.Request) string {
+			return strings.ReplaceAll(r.URL.Query().Get("clientSecret"), " ", "\t\n")
+		},
+		"tag for space": func(r *http.Request) string {
+			return strings.ReplaceAll(r.URL.Query().Get("clientSecret"), " ", "<br>")
+		},
+	}
+	for name, quote := range quotes {
+		for _, contentType := range []string{"text/html", "text/plain"} {
+			for shift := 0; shift < 120; shift += 7 {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, contentType, shift), func(t *testing.T) {
+					t.Parallel()
+					srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						w.Header().Set("Content-Type", contentType)
+						w.WriteHeader(http.StatusForbidden)
+						q := quote(r)
+						if contentType == "text/html" {
+							fmt.Fprintf(w, "<html><body><h1>Request Rejected</h1><p>%s</p><p>Quote: %s</p></body></html>", strings.Repeat("z", shift), q)
+						} else {
+							fmt.Fprintf(w, "Request Rejected %s Quote: %s", strings.Repeat("z", shift), q)
+						}
+					}))
+					t.Cleanup(srv.Close)
+					c := newTestClient(t, srv.URL, nil)
+					_, err := c.AccessToken(context.Background())
+					wantAPIError(t, err, KindCredentials)
+					wantContains(t, err.Error(), "FACEKI token request failed: HTTP 403: response is ", "Request Rejected")
+				})
+			}
+		}
+	}
+}
+
+func TestPlainHTTPToRemoteHostRefused(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		requests.Add(1)
+		return nil, errors.New("no request expected")
+	})
+	withUser := (&url.URL{Scheme: "https", Host: "sdk.faceki.com", User: url.UserPassword(testClientID, testSecret)}).String()
+	bad := []struct{ base, field, want string }{
+		{"http://sdk.faceki.com", "base_url", `"http://sdk.faceki.com" uses plain http:// to a non-loopback host; FACEKI requires https://`},
+		{"http://10.1.2.3:8080/api", "base_url", "plain http:// to a non-loopback host"},
+		{"http://localhost.example.com", "base_url", "plain http:// to a non-loopback host"},
+		{"http://[2001:db8::1]", "base_url", "plain http:// to a non-loopback host"},
+		{"ftp://sdk.faceki.com", "base_url", `scheme "ftp" is not supported; use https://`},
+		{"sdk.faceki.com", "base_url", "is not an absolute URL"},
+		{"https://sdk.faceki.com/?clientSecret=x", "base_url", "must not contain user info, a query or a fragment"},
+		{"https://sdk.faceki.com/#x", "base_url", "must not contain user info, a query or a fragment"},
+		{withUser, "base_url", "must not contain user info, a query or a fragment"},
+	}
+	for _, b := range bad {
+		c, err := NewClient(Config{BaseURL: b.base, ClientID: testClientID, ClientSecret: testSecret, Transport: rt})
+		if c != nil {
+			t.Errorf("%s: got a client", b.base)
+		}
+		var cfgErr *ConfigError
+		if !errors.As(err, &cfgErr) {
+			t.Errorf("%s: error %T %v, want *ConfigError", b.base, err, err)
+			continue
+		}
+		if cfgErr.Field != b.field {
+			t.Errorf("%s: Field = %q, want %q", b.base, cfgErr.Field, b.field)
+		}
+		wantContains(t, err.Error(), b.field+": ", b.want)
+		assertNoSecret(t, err.Error(), testSecret)
+	}
+	for _, ok := range []string{"http://localhost:1", "http://127.0.0.1:1", "http://127.9.9.9", "http://[::1]:1/base", "https://sdk.faceki.com", "https://apidev.facechain.org/"} {
+		if _, err := ParseBaseURL(ok); err != nil {
+			t.Errorf("ParseBaseURL(%q): %v", ok, err)
+		}
+	}
+	if requests.Load() != 0 {
+		t.Errorf("%d requests were sent", requests.Load())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"no client id", Config{ClientSecret: testSecret}, "client_id"},
+		{"no secret", Config{ClientID: testClientID}, "client_secret"},
+		{"bad endpoint", Config{ClientID: testClientID, ClientSecret: testSecret, TokenEndpoint: "token"}, "token_endpoint"},
+		{"too many retries", Config{ClientID: testClientID, ClientSecret: testSecret, MaxRetries: MaxMaxRetries + 1}, "max_retries"},
+	}
+	for _, tc := range cases {
+		_, err := NewClient(tc.cfg)
+		var cfgErr *ConfigError
+		if !errors.As(err, &cfgErr) || cfgErr.Field != tc.field {
+			t.Errorf("%s: error %v, want a ConfigError on %s", tc.name, err, tc.field)
+			continue
+		}
+		assertNoSecret(t, err.Error(), testSecret)
+	}
+	// Defaults.
+	c, err := NewClient(Config{ClientID: testClientID, ClientSecret: testSecret, MaxRetries: -5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != DefaultBaseURL || c.retries != 0 || c.timeout != DefaultRequestTimeout || c.endpoint != EndpointAccessToken {
+		t.Errorf("defaults: base %q retries %d timeout %s endpoint %q", c.BaseURL(), c.retries, c.timeout, c.endpoint)
+	}
+	c = newTestClient(t, "https://sdk.faceki.com", func(c *Config) { c.MaxRetries = 2; c.RequestTimeout = time.Second })
+	if got, want := c.MaxDuration(), 3*time.Second+2*MaxRetryAfter; got != want {
+		t.Errorf("MaxDuration = %s, want %s", got, want)
+	}
+}
+
+func TestNegativeMaxRetriesMeansOneAttempt(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Unavailable, emulator.Unavailable)
+	c := newTestClient(t, emu.URL, retries(-1))
+	_, err := c.AccessToken(context.Background())
+	apiErr := wantAPIError(t, err, KindServer)
+	if apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
+		t.Errorf("Attempts = %d, emulator saw %d; want 1", apiErr.Attempts, emu.TokenRequests())
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	for _, ep := range []TokenEndpoint{EndpointAccessToken, EndpointGenerateToken} {
+		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(fmt.Sprintf("%s/%d", ep, status), func(t *testing.T) {
+				t.Parallel()
+				var targetHits, sourceHits atomic.Int32
+				target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					targetHits.Add(1)
+					_, _ = io.WriteString(w, `{"responseCode":0,"data":{"access_token":"stolen","expires_in":60}}`)
+				}))
+				t.Cleanup(target.Close)
+				source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					sourceHits.Add(1)
+					loc := target.URL + "/steal/" + url.PathEscape(testSecret) + "?clientSecret=" + url.QueryEscape(testSecret) + "&" + r.URL.RawQuery
+					http.Redirect(w, r, loc, status)
+				}))
+				t.Cleanup(source.Close)
+				c := newTestClient(t, source.URL, func(c *Config) { c.TokenEndpoint = ep; c.MaxRetries = 2 })
+				_, err := c.AccessToken(context.Background())
+				apiErr := wantAPIError(t, err, KindRequest)
+				if apiErr.HTTPStatus != status || apiErr.Attempts != 1 {
+					t.Errorf("HTTPStatus = %d, Attempts = %d", apiErr.HTTPStatus, apiErr.Attempts)
+				}
+				want := fmt.Sprintf("FACEKI token request failed: HTTP %d: redirected to %s/steal/%s; redirects are not followed, "+
+					"so that credentials never go to another URL: set base_url to the final address", status, target.URL, Redacted)
+				if err.Error() != want {
+					t.Errorf("error = %q\n want %q", err.Error(), want)
+				}
+				if targetHits.Load() != 0 || sourceHits.Load() != 1 {
+					t.Errorf("redirect target saw %d requests, source %d; want 0 and 1", targetHits.Load(), sourceHits.Load())
+				}
+			})
+		}
+	}
+}
+
+func TestCancelDuringRetryWait(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	slow := emulator.Unavailable
+	slow.Header = map[string]string{"Retry-After": "10"}
+	emu.Faults(slow, slow, slow)
+	c := newTestClient(t, emu.URL, retries(2))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		err error
+		at  time.Time
+	}
+	res := make(chan result, 1)
+	go func() {
+		_, err := c.AccessToken(ctx)
+		res <- result{err, time.Now()}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for emu.TokenRequests() < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(150 * time.Millisecond) // the client is now waiting the 10 s Retry-After
+	cancelled := time.Now()
+	cancel()
+	var r result
+	select {
+	case r = <-res:
+	case <-time.After(5 * time.Second):
+		t.Fatal("AccessToken did not return within 5 s of cancellation")
+	}
+	if d := r.at.Sub(cancelled); d > 500*time.Millisecond {
+		t.Errorf("returned %s after cancellation, want promptly", d)
+	}
+	if !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", r.err)
+	}
+	if r.err.Error() != "FACEKI token request stopped: context canceled" {
+		t.Errorf("error = %q", r.err)
+	}
+	if got := emu.TokenRequests(); got != 1 {
+		t.Errorf("emulator saw %d token requests, want 1", got)
+	}
+}
+
+func TestDeadlineDuringHang(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Hang(10 * time.Second))
+	c := newTestClient(t, emu.URL, retries(2))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.AccessToken(ctx)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("took %s, want about 200 ms", el)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error = %v, want context.DeadlineExceeded", err)
+	}
+	assertNoSecret(t, err.Error(), testSecret)
+}
+
+func TestPersistentUnavailableBoundedAttempts(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Unavailable, emulator.Unavailable, emulator.Unavailable, emulator.Unavailable, emulator.Unavailable)
+	c := newTestClient(t, emu.URL, retries(2))
+	start := time.Now()
+	_, err := c.AccessToken(context.Background())
+	elapsed := time.Since(start)
+	apiErr := wantAPIError(t, err, KindServer)
+	if got := emu.TokenRequests(); got != 3 || apiErr.Attempts != 3 {
+		t.Errorf("emulator saw %d token requests, Attempts = %d; want 3 (max_retries+1)", got, apiErr.Attempts)
+	}
+	want := `FACEKI token request failed: HTTP 503, message "Service Unavailable" (after 3 attempts)`
+	if err.Error() != want {
+		t.Errorf("error = %q\n want %q", err.Error(), want)
+	}
+	// Two waits: 250-500 ms then 500-1000 ms.
+	if elapsed < 750*time.Millisecond || elapsed > 4*time.Second {
+		t.Errorf("took %s, want 0.75-1.5 s of backoff", elapsed)
+	}
+}
+
+func TestLoggerSeesNoSecret(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Unavailable)
+	log := &recLogger{}
+	c := newTestClient(t, emu.URL, func(c *Config) { c.MaxRetries = 1; c.Logger = log })
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	assertNoSecret(t, out, testSecret, tok.AccessToken)
+	wantContains(t, out, "DEBUG sending FACEKI request", "WARN retrying FACEKI request", "attempt:2", "status:503", "status:200",
+		"url:"+emu.URL+"/auth/api/access-token]")
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	for attempt := range 8 {
+		d := lo(attempt)
+		for range 50 {
+			got := backoff(MinBackoff, MaxBackoff, attempt, nil)
+			if got < d/2 || got > d {
+				t.Fatalf("backoff(attempt %d) = %s, want within [%s, %s]", attempt, got, d/2, d)
+			}
+		}
+	}
+	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"7"}}}
+	if got := backoff(MinBackoff, MaxBackoff, 0, resp); got != 7*time.Second {
+		t.Errorf("backoff with Retry-After: 7 = %s", got)
+	}
+	resp.Header.Set("Retry-After", "86400")
+	if got := backoff(MinBackoff, MaxBackoff, 0, resp); got != MaxRetryAfter {
+		t.Errorf("backoff with Retry-After: 86400 = %s, want the cap %s", got, MaxRetryAfter)
+	}
+	resp.Header.Set("Retry-After", "soon")
+	if _, ok := retryAfter(resp); ok {
+		t.Error("retryAfter accepted \"soon\"")
+	}
+	resp.Header.Set("Retry-After", "-3")
+	if _, ok := retryAfter(resp); ok {
+		t.Error("retryAfter accepted -3")
+	}
+	resp = &http.Response{StatusCode: 500, Header: http.Header{"Retry-After": {"7"}}}
+	if _, ok := retryAfter(resp); ok {
+		t.Error("retryAfter read Retry-After on a 500")
+	}
+}
+
+func lo(attempt int) time.Duration {
+	d := MinBackoff << attempt
+	return min(d, MaxBackoff)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// recLogger records every log line as text.
+type recLogger struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *recLogger) Debug(_ context.Context, msg string, fields map[string]any) {
+	l.add("DEBUG", msg, fields)
+}
+
+func (l *recLogger) Warn(_ context.Context, msg string, fields map[string]any) {
+	l.add("WARN", msg, fields)
+}
+
+func (l *recLogger) add(level, msg string, fields map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf("%s %s %v", level, msg, fields))
+}
+
+func (l *recLogger) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
