@@ -276,11 +276,15 @@ func (c *Client) do(req *retryablehttp.Request, op string) (status int, body []b
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &n))
 	resp, err := c.http.Do(req)
 	attempts = int(n.Load())
+	if resp != nil {
+		// The passthrough error handler can return a response with an error
+		// (e.g. cancelled as it arrived): close it either way.
+		defer resp.Body.Close()
+	}
 	if err != nil {
 		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)
 	}
 	received = time.Now()
-	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)

@@ -74,7 +74,8 @@ func Forms(s string) []string {
 	if s == "" {
 		return nil
 	}
-	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	// QueryEscape with %20 for spaces is JavaScript's encodeURIComponent.
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20")}
 	if j, err := json.Marshal(s); err == nil { // HTML-escaping form: \u0026 for &
 		forms = append(forms, string(j[1:len(j)-1]))
 	}
@@ -98,6 +99,12 @@ func Forms(s string) []string {
 		}
 	}
 	return out
+}
+
+// RedactAll removes every form of the given secrets from text, for callers
+// that must quote input before a client exists (e.g. an invalid base_url).
+func RedactAll(text string, secrets ...string) string {
+	return newRedactor(secrets...).redact(text)
 }
 
 func lowerEscapes(s string) string {

@@ -18,13 +18,14 @@ func TestFormsListsEveryEncoding(t *testing.T) {
 	got := Forms(richSecret)
 	want := []string{
 		richSecret, // raw
-		`a%22b%5Cc%3Cd%3E%26e%2Bf%2Fg%3Dh%252fi+j`, // url.QueryEscape
-		`a%22b%5Cc%3Cd%3E&e+f%2Fg=h%252fi%20j`,     // url.PathEscape
-		`a\"b\\c\u003cd\u003e\u0026e+f/g=h%2fi j`,  // json.Marshal (HTML-escaping)
-		`a\"b\\c<d>&e+f/g=h%2fi j`,                 // JSON without HTML escaping
-		`a&#34;b\c&lt;d&gt;&amp;e+f/g=h%2fi j`,     // html.EscapeString, as an error page quotes it
-		`a%22b%5cc%3cd%3e%26e%2bf%2fg%3dh%252fi+j`, // query, lower-case escapes
-		`a%22b%5cc%3cd%3e&e+f%2fg=h%252fi%20j`,     // path, lower-case escapes
+		`a%22b%5Cc%3Cd%3E%26e%2Bf%2Fg%3Dh%252fi+j`,   // url.QueryEscape
+		`a%22b%5Cc%3Cd%3E&e+f%2Fg=h%252fi%20j`,       // url.PathEscape
+		`a%22b%5Cc%3Cd%3E%26e%2Bf%2Fg%3Dh%252fi%20j`, // encodeURIComponent (query escape, %20 for spaces)
+		`a\"b\\c\u003cd\u003e\u0026e+f/g=h%2fi j`,    // json.Marshal (HTML-escaping)
+		`a\"b\\c<d>&e+f/g=h%2fi j`,                   // JSON without HTML escaping
+		`a&#34;b\c&lt;d&gt;&amp;e+f/g=h%2fi j`,       // html.EscapeString, as an error page quotes it
+		`a%22b%5cc%3cd%3e%26e%2bf%2fg%3dh%252fi+j`,   // query, lower-case escapes
+		`a%22b%5cc%3cd%3e&e+f%2fg=h%252fi%20j`,       // path, lower-case escapes
 	}
 	for _, w := range want {
 		if !slices.Contains(got, w) {

@@ -159,7 +159,8 @@ func (m providerModel) resolve(diags interface {
 	if !s.unknown["base_url"] && s.baseURL != "" {
 		if _, err := faceki.ParseBaseURL(s.baseURL); err != nil {
 			diags.AddAttributeError(path.Root("base_url"), "Invalid base_url",
-				fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), errText(err)))
+				fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL),
+					faceki.RedactAll(errText(err), s.clientSecret)))
 		}
 	}
 	switch faceki.TokenEndpoint(s.tokenEndpoint) {
