@@ -1,0 +1,52 @@
+# Keeps a FACEKI token in Google Secret Manager. Write-only attributes need
+# Terraform >= 1.11 (or OpenTofu >= 1.11) and hashicorp/google >= 6.23.0.
+#
+# A FACEKI token lives one hour. A token written through secret_data_wo
+# stays in Secret Manager exactly as written until secret_data_wo_version
+# changes: the CLI cannot read the stored value back and never notices that
+# it has expired. secret_data_wo_version rejects ephemeral values, so the
+# version comes from time_rotating, which changes at the first apply after
+# rotation_minutes. Each change adds a new secret version. Run apply on a
+# schedule (here: at least every 15 minutes), or readers will get an
+# expired token.
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    faceki = {
+      source = "faceki/faceki"
+    }
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.23.0"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9.0"
+    }
+  }
+}
+
+provider "faceki" {} # FACEKI_CLIENT_ID, FACEKI_CLIENT_SECRET
+provider "google" {} # GOOGLE_PROJECT and application default credentials
+
+ephemeral "faceki_access_token" "this" {
+  min_validity = "50m" # 30 minutes of rotation + 15 between applies, and some margin
+}
+
+resource "time_rotating" "faceki_token" {
+  rotation_minutes = 30
+}
+
+resource "google_secret_manager_secret" "faceki_token" {
+  secret_id = "faceki-access-token"
+
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_version" "faceki_token" {
+  secret                 = google_secret_manager_secret.faceki_token.id
+  secret_data_wo         = ephemeral.faceki_access_token.this.access_token
+  secret_data_wo_version = time_rotating.faceki_token.unix
+}
