@@ -61,6 +61,7 @@ func cliPath(t *testing.T) string {
 	if p == "" {
 		t.Skip("CLI-level test: TF_ACC_TERRAFORM_PATH is not set")
 	}
+	skipCLIWithoutEphemeral(t, p) // every CLI-level test opens faceki_access_token
 	return p
 }
 

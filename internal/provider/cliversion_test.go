@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
@@ -26,15 +29,20 @@ func (skipWithoutEphemeral) CheckTerraformVersion(_ context.Context, req tfversi
 	if req.TerraformVersion == nil {
 		return
 	}
+	resp.Skip = ephemeralSkipReason(cliIsOpenTofu(), req.TerraformVersion)
+}
+
+// ephemeralSkipReason says why a CLI has no ephemeral resources, or is "".
+// As tfversion.SkipBelow, a prerelease counts as its release.
+func ephemeralSkipReason(openTofu bool, v *version.Version) string {
 	cli, minimum := "Terraform", tfversion.Version1_10_0
-	if cliIsOpenTofu() {
+	if openTofu {
 		cli, minimum = "OpenTofu", tfversion.Version1_11_0
 	}
-	// As tfversion.SkipBelow: a prerelease counts as its release.
-	if req.TerraformVersion.Core().LessThan(minimum) {
-		resp.Skip = fmt.Sprintf("%s %s has no ephemeral resources (they need %s %s or later): skipping test",
-			cli, req.TerraformVersion, cli, minimum)
+	if v.Core().LessThan(minimum) {
+		return fmt.Sprintf("%s %s has no ephemeral resources (they need %s %s or later): skipping test", cli, v, cli, minimum)
 	}
+	return ""
 }
 
 // cliIsOpenTofu tells whether the acceptance tests' CLI is OpenTofu:
@@ -52,14 +60,41 @@ var cliIsOpenTofu = sync.OnceValue(func() bool {
 	if bin == "" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "version")
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	out, err := cmd.Output()
+	out, err := cliVersionOutput(bin)
 	if err != nil {
 		return false
 	}
 	first, _ := bufio.NewReader(bytes.NewReader(out)).ReadString('\n')
 	return strings.Contains(first, "OpenTofu")
 })
+
+func cliVersionOutput(cli string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cli, "version")
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	return cmd.Output()
+}
+
+var cliVersionLine = regexp.MustCompile(`(?m)^(OpenTofu|Terraform) v(\S+)`)
+
+// skipCLIWithoutEphemeral is skipWithoutEphemeral for tests that run the
+// CLI at cli themselves rather than through resource.Test.
+func skipCLIWithoutEphemeral(t *testing.T, cli string) {
+	t.Helper()
+	out, err := cliVersionOutput(cli)
+	if err != nil {
+		t.Fatalf("%s version: %v", cli, err)
+	}
+	m := cliVersionLine.FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s version: no \"OpenTofu vX.Y.Z\" or \"Terraform vX.Y.Z\" line in %q", cli, out)
+	}
+	v, err := version.NewVersion(string(m[2]))
+	if err != nil {
+		t.Fatalf("%s version: %v", cli, err)
+	}
+	if reason := ephemeralSkipReason(string(m[1]) == "OpenTofu", v); reason != "" {
+		t.Skip(reason)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -211,6 +212,19 @@ func TestAccKYCRules_example(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("data.faceki_kyc_rules.this", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
 			},
+		}},
+	})
+}
+
+// A token that lives shorter than faceki.RulesMinValidity fails clearly,
+// without pointing at a min_validity this data source does not have.
+func TestAccKYCRules_shortLivedToken(t *testing.T) {
+	startEmulator(t, emulator.Options{ExpiresIn: 30 * time.Second})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:      kycRulesConfig,
+			ExpectError: regexp.MustCompile(`(?s)FACEKI access token lives too short to read the KYC rules.*at\s+least\s+1m0s\s+left`),
 		}},
 	})
 }
