@@ -175,7 +175,7 @@ func TestTokenSuccessShape(t *testing.T) {
 			if claims["sub"] != testID || claims["client_id"] != testID || claims["iss"] != "faceki-emulator" {
 				t.Errorf("claims = %v", claims)
 			}
-			exp := time.Unix(int64(claims["exp"].(float64)), 0)
+			exp := time.Unix(int64(as[float64](t, claims["exp"])), 0)
 			if exp.Before(before.Add(time.Hour-time.Second)) || exp.After(after.Add(time.Hour)) {
 				t.Errorf("exp = %s, want about an hour from now", exp)
 			}
@@ -199,7 +199,7 @@ func TestTokensAreUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 5 {
 		m := getToken(t, s, creds(testID, testSecret)).json(t)
-		tok := m["data"].(map[string]any)["access_token"].(string)
+		tok := as[string](t, as[map[string]any](t, m["data"])["access_token"])
 		if seen[tok] {
 			t.Fatal("the emulator issued the same token twice")
 		}
@@ -285,34 +285,34 @@ func TestOptions(t *testing.T) {
 	t.Run("ExpiresIn", func(t *testing.T) {
 		t.Parallel()
 		s := start(t, Options{ExpiresIn: 90 * time.Second})
-		data := getToken(t, s, creds(testID, testSecret)).json(t)["data"].(map[string]any)
+		data := as[map[string]any](t, getToken(t, s, creds(testID, testSecret)).json(t)["data"])
 		if data["expires_in"] != 90.0 {
 			t.Errorf("expires_in = %v, want 90", data["expires_in"])
 		}
-		_, claims := jwtClaims(t, data["access_token"].(string))
-		if d := time.Until(time.Unix(int64(claims["exp"].(float64)), 0)); d < 85*time.Second || d > 90*time.Second {
+		_, claims := jwtClaims(t, as[string](t, data["access_token"]))
+		if d := time.Until(time.Unix(int64(as[float64](t, claims["exp"])), 0)); d < 85*time.Second || d > 90*time.Second {
 			t.Errorf("exp is %s away, want 90 s", d)
 		}
 	})
 	t.Run("OmitExpiresIn", func(t *testing.T) {
 		t.Parallel()
 		s := start(t, Options{OmitExpiresIn: true})
-		data := getToken(t, s, creds(testID, testSecret)).json(t)["data"].(map[string]any)
+		data := as[map[string]any](t, getToken(t, s, creds(testID, testSecret)).json(t)["data"])
 		if _, ok := data["expires_in"]; ok {
 			t.Errorf("data has expires_in: %v", data)
 		}
-		if _, claims := jwtClaims(t, data["access_token"].(string)); claims["exp"] == nil {
+		if _, claims := jwtClaims(t, as[string](t, data["access_token"])); claims["exp"] == nil {
 			t.Error("JWT lost its exp claim")
 		}
 	})
 	t.Run("OmitJWTExp", func(t *testing.T) {
 		t.Parallel()
 		s := start(t, Options{OmitJWTExp: true})
-		data := getToken(t, s, creds(testID, testSecret)).json(t)["data"].(map[string]any)
+		data := as[map[string]any](t, getToken(t, s, creds(testID, testSecret)).json(t)["data"])
 		if data["expires_in"] != 3600.0 {
 			t.Errorf("expires_in = %v", data["expires_in"])
 		}
-		if _, claims := jwtClaims(t, data["access_token"].(string)); claims["exp"] != nil {
+		if _, claims := jwtClaims(t, as[string](t, data["access_token"])); claims["exp"] != nil {
 			t.Errorf("JWT has exp %v", claims["exp"])
 		}
 	})
@@ -341,7 +341,7 @@ func issue(t *testing.T, s *Server) string {
 	if a.status != 200 {
 		t.Fatalf("token: %d %s", a.status, a.body)
 	}
-	return a.json(t)["data"].(map[string]any)["access_token"].(string)
+	return as[string](t, as[map[string]any](t, a.json(t)["data"])["access_token"])
 }
 
 func TestKYCRulesRequiresIssuedUnexpiredBearer(t *testing.T) {
@@ -656,3 +656,13 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+// as asserts v's type, failing the test rather than panicking.
+func as[T any](t *testing.T, v any) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("got %T, want %T", v, x)
+	}
+	return x
+}

@@ -209,7 +209,7 @@ func TestTokenNeverPrintsItself(t *testing.T) {
 		"%v":       fmt.Sprintf("%v", tok),
 		"%+v":      fmt.Sprintf("%+v", tok),
 		"%#v":      fmt.Sprintf("%#v", tok),
-		"%s":       fmt.Sprintf("%s", tok),
+		"%s":       fmt.Sprintf("%s", tok), //nolint:staticcheck // the %s verb itself is under test
 		"%q":       fmt.Sprintf("%q", tok),
 		"ptr %v":   fmt.Sprintf("%v", &tok),
 		"ptr %+v":  fmt.Sprintf("%+v", &tok),

@@ -34,10 +34,11 @@ type tokenResult struct {
 	at  time.Time
 }
 
-func sharedAsync(c *Client, ctx context.Context, minValidity time.Duration) <-chan tokenResult {
+// sharedAsync asks for a token with a minute of validity, in the background.
+func sharedAsync(c *Client, ctx context.Context) <-chan tokenResult {
 	ch := make(chan tokenResult, 1)
 	go func() {
-		tok, err := c.SharedToken(ctx, minValidity)
+		tok, err := c.SharedToken(ctx, time.Minute)
 		ch <- tokenResult{tok, err, time.Now()}
 	}()
 	return ch
@@ -233,11 +234,11 @@ func TestSharedTokenFailureNotCached(t *testing.T) {
 	c := newTestClient(t, emu.URL, nil)
 	ctx := context.Background()
 	// Five callers share the failing request and all see its error.
-	first := sharedAsync(c, ctx, time.Minute)
+	first := sharedAsync(c, ctx)
 	waitFor(t, "the first request", func() bool { return emu.TokenRequests() == 1 })
 	var others []<-chan tokenResult
 	for range 4 {
-		others = append(others, sharedAsync(c, ctx, time.Minute))
+		others = append(others, sharedAsync(c, ctx))
 	}
 	for i, ch := range append([]<-chan tokenResult{first}, others...) {
 		r := <-ch
@@ -268,9 +269,9 @@ func TestSharedTokenCancelledCallerDoesNotFailOthers(t *testing.T) {
 	c := newTestClient(t, emu.URL, nil)
 	ctxA, cancelA := context.WithCancel(context.Background())
 	defer cancelA()
-	a := sharedAsync(c, ctxA, time.Minute) // the leader
+	a := sharedAsync(c, ctxA) // the leader
 	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
-	b := sharedAsync(c, context.Background(), time.Minute) // joins the flight
+	b := sharedAsync(c, context.Background()) // joins the flight
 	time.Sleep(50 * time.Millisecond)
 	cancelled := time.Now()
 	cancelA()
@@ -328,9 +329,9 @@ func TestSharedTokenWithoutExpiryNotShared(t *testing.T) {
 	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, OmitJWTExp: true, Latency: 300 * time.Millisecond})
 	c := newTestClient(t, emu.URL, nil)
 	ctx := context.Background()
-	leader := sharedAsync(c, ctx, time.Minute)
+	leader := sharedAsync(c, ctx)
 	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
-	followers := []<-chan tokenResult{sharedAsync(c, ctx, time.Minute), sharedAsync(c, ctx, time.Minute)}
+	followers := []<-chan tokenResult{sharedAsync(c, ctx), sharedAsync(c, ctx)}
 	seen := map[string]bool{}
 	for i, ch := range append([]<-chan tokenResult{leader}, followers...) {
 		r := <-ch
@@ -415,7 +416,7 @@ func TestSharedTokenCacheKeyedByAccount(t *testing.T) {
 		}
 		// The wrong secret must not be handed the right secret's token.
 		_, err := bad.SharedToken(ctx, time.Minute)
-		wantAPIError(t, err, KindCredentials)
+		_ = wantAPIError(t, err, KindCredentials)
 		if got := emu.TokenRequests(); got != 2 {
 			t.Errorf("emulator saw %d token requests, want 2", got)
 		}

@@ -169,14 +169,15 @@ func TestCLI_interrupt(t *testing.T) {
 	_ = cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var exitErr error
 	select {
-	case <-done:
+	case exitErr = <-done:
 	case <-time.After(25 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatalf("the CLI did not stop within 25s of SIGINT (request_timeout 30s)\n%s", out.String())
 	}
 	took := time.Since(start)
-	t.Logf("stopped %s after SIGINT; %d token requests\n%s", took.Round(10*time.Millisecond), srv.TokenRequests(), out.String())
+	t.Logf("stopped %s after SIGINT (%v); %d token requests\n%s", took.Round(10*time.Millisecond), exitErr, srv.TokenRequests(), out.String())
 	if took > 10*time.Second {
 		t.Errorf("took %s to stop after SIGINT, want well under request_timeout (30s)", took)
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -117,28 +116,28 @@ func TestAccAccessTokenDataSource_errors(t *testing.T) {
 func TestAccessTokenDataSource_ownToken(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{})
 	ctx := context.Background()
-	p := New("test")().(*FacekiProvider)
+	p := as[*FacekiProvider](t, New("test")())
 	var cfgResp provider.ConfigureResponse
 	var schemaResp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(ctx, schemaResp.Schema.Type())}}, &cfgResp)
+	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(t, ctx, schemaResp.Schema.Type())}}, &cfgResp)
 	if cfgResp.Diagnostics.HasError() {
 		t.Fatal(cfgResp.Diagnostics)
 	}
-	data := cfgResp.DataSourceData.(*providerData)
+	data := as[*providerData](t, cfgResp.DataSourceData)
 	shared, err := data.client.SharedToken(ctx, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	ds := NewAccessTokenDataSource().(*accessTokenDataSource)
+	ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
 	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
 	var dsSchema datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
 	seen := map[string]bool{shared.AccessToken: true}
 	for i := range 2 {
 		resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
-		ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(ctx, dsSchema.Schema.Type())}}, &resp)
+		ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
 		if resp.Diagnostics.HasError() {
 			t.Fatal(resp.Diagnostics)
 		}
@@ -169,29 +168,14 @@ func TestAccessTokenDataSource_ownToken(t *testing.T) {
 
 // nullObject is an object of type typ with every attribute null: a
 // configuration that sets nothing.
-func nullObject(ctx context.Context, typ attr.Type) tftypes.Value {
-	obj := typ.TerraformType(ctx).(tftypes.Object)
+func nullObject(t *testing.T, ctx context.Context, typ attr.Type) tftypes.Value {
+	obj := as[tftypes.Object](t, typ.TerraformType(ctx))
 	vals := map[string]tftypes.Value{}
 	for name, at := range obj.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
 	return tftypes.NewValue(obj, vals)
 }
-
-// issuedString checks a bare token string against the emulator.
-type issuedString struct{ emu *emulator.Emulator }
-
-func (c issuedString) String() string { return "a token the emulator issued" }
-
-func (c issuedString) CheckValue(v any) error {
-	s, _ := v.(string)
-	if _, ok := c.emu.Issued(s); !ok || s == "" {
-		return errNotIssued
-	}
-	return nil
-}
-
-var errNotIssued = errors.New("the value (not shown) is not a token the emulator issued")
 
 // requestLog records the method and path of every request the emulator gets.
 type requestLog struct {

@@ -117,8 +117,8 @@ func (c issuedToken) CheckValue(v any) error {
 		return fmt.Errorf("expires_in: %v", err)
 	}
 	// Opened at most a minute ago (the CLI may reuse a token opened at plan).
-	if max := c.lifetime.Seconds(); in > max || in < max-60 {
-		return fmt.Errorf("expires_in = %v, want within a minute below %v", in, max)
+	if life := c.lifetime.Seconds(); in > life || in < life-60 {
+		return fmt.Errorf("expires_in = %v, want within a minute below %v", in, life)
 	}
 	return nil
 }
@@ -136,4 +136,14 @@ func numberOf(v any) (float64, error) {
 	default:
 		return 0, fmt.Errorf("not a number: %T %v", v, v)
 	}
+}
+
+// as asserts v's type, failing the test rather than panicking.
+func as[T any](t *testing.T, v any) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("got %T, want %T", v, x)
+	}
+	return x
 }

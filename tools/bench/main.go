@@ -327,7 +327,7 @@ func (h *harness) measure(srv *emulator.Server, n int, lat time.Duration) (*cell
 				v := variants[(i+j)%len(variants)]
 				s, err := h.tofuRun(srv, v, dirs[v], phase.args, phase.want)
 				if err != nil {
-					return nil, fmt.Errorf("N=%d, %s, %s %s: %w", n, lat, v, phase.name, err)
+					return nil, fmt.Errorf("n=%d, %s, %s %s: %w", n, lat, v, phase.name, err)
 				}
 				phase.into[v] = append(phase.into[v], s)
 				progress("    %-5s %-8s run %d: %7.3fs, %d token requests", phase.name, v, i+1, s.wall.Seconds(), s.tokens)

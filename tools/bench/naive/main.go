@@ -61,8 +61,18 @@ func (p *naiveProvider) Configure(ctx context.Context, req fwprovider.ConfigureR
 
 func (p *naiveProvider) EphemeralResources(ctx context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{func() ephemeral.EphemeralResource {
-		return &naiveToken{inner: provider.NewAccessTokenEphemeralResource().(resourceAll)}
+		return &naiveToken{inner: newInner()}
 	}}
+}
+
+// newInner is the production ephemeral resource, with the interfaces the
+// wrapper forwards to.
+func newInner() resourceAll {
+	r, ok := provider.NewAccessTokenEphemeralResource().(resourceAll)
+	if !ok {
+		panic("faceki_access_token no longer implements Configure and Renew")
+	}
+	return r
 }
 
 type resourceAll interface {
@@ -116,7 +126,7 @@ func (r *naiveToken) Open(ctx context.Context, req ephemeral.OpenRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	res := provider.NewAccessTokenEphemeralResource().(resourceAll)
+	res := newInner()
 	var rresp ephemeral.ConfigureResponse
 	res.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: cresp.EphemeralResourceData}, &rresp)
 	resp.Diagnostics.Append(rresp.Diagnostics...)
