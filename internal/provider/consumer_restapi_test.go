@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
@@ -17,11 +17,14 @@ import (
 // `make restapi` builds into bin/ (tools/restapi), and its version.
 func restapiBinary(t *testing.T) (path, ver string) {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(consumerRepoRoot(t), "bin", "terraform-provider-restapi_v*"))
+	matches, _ := filepath.Glob(filepath.Join("..", "..", "bin", "terraform-provider-restapi_v*"))
 	if len(matches) == 0 {
 		t.Skip("bin/terraform-provider-restapi_v* is missing: run 'make restapi' (make test builds it)")
 	}
-	path = matches[len(matches)-1]
+	path, err := filepath.Abs(matches[len(matches)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	ver = strings.TrimPrefix(filepath.Base(path), "terraform-provider-restapi_v")
 	return path, ver
 }
@@ -29,43 +32,24 @@ func restapiBinary(t *testing.T) (path, ver string) {
 // TestAccConsumer_restapiBearerHeader feeds the ephemeral token to a real
 // third-party provider, Mastercard/restapi, through its provider block's
 // `headers`, and makes restapi GET the bearer-protected KYC rules endpoint.
-// The real CLI (TF_ACC_TERRAFORM_PATH, default bin/tofu) runs init, apply,
-// plan and destroy with no network: restapi and this provider (built with
-// `go build`) come from a local filesystem mirror.
+// The real CLI (TF_ACC_TERRAFORM_PATH) runs init, apply, plan and destroy
+// with no network: restapi and this provider come from a local filesystem
+// mirror. Ephemeral values in provider configuration need Terraform 1.10 or
+// OpenTofu 1.11, as ephemeral resources do (cliPath skips below).
 func TestAccConsumer_restapiBearerHeader(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (tools/with-cli.sh and make test do) to run the real CLI")
-	}
+	cliPath(t)
 	restapi, restapiVersion := restapiBinary(t)
-	cli := newConsumerCLI(t)
-	cli.skipWithoutEphemeralProviderConfig()
 
 	// A rules document in FACEKI's documented shape, with an _id unique to
 	// this run: seeing it in an output proves the GET was answered 200.
 	rulesID := consumerRandomHex(t, 12)
 	rules := emulator.DefaultRules("test-client-id")
 	rules["_id"] = rulesID
-	emu := startEmulator(t, emulator.Options{Rules: rules})
+	emu := startEmulatorCLI(t, emulator.Options{Rules: rules})
 	_, secret := emu.Credentials()
 
-	// Both providers are installed by `init` from a local filesystem mirror,
-	// the CLI's only installation method here: no registry, no network.
-	// (With a dev_overrides entry for faceki, the `init` that restapi needs
-	// still tries to install faceki, finds it nowhere, and fails offline.)
 	facekiVersion := "0.0.1"
-	mirror, addresses := consumerMirror(t,
-		consumerMirrored{namespace: "faceki", typ: "faceki", version: facekiVersion, binary: consumerBuildProvider(t, facekiVersion)},
-		consumerMirrored{namespace: "mastercard", typ: "restapi", version: restapiVersion, binary: restapi},
-	)
-	include, _ := json.Marshal(addresses)
-	cli.useCLIConfig(fmt.Sprintf(`provider_installation {
-  filesystem_mirror {
-    path    = %s
-    include = %s
-  }
-}
-`, consumerHCLString(mirror), include))
-	cli.writeConfig(fmt.Sprintf(`terraform {
+	cli := newMirrorWorkspace(t, fmt.Sprintf(`terraform {
   required_providers {
     faceki = {
       source  = "faceki/faceki"
@@ -116,10 +100,13 @@ output "response_code" {
 output "liveness_check_type" {
   value = jsondecode(restapi_object.kyc_rules.api_response).data.livenessCheckType
 }
-`, consumerHCLString(emu.URL), consumerHCLString(restapiVersion), consumerHCLString(facekiVersion)))
+`, hclString(emu.URL), hclString(restapiVersion), hclString(facekiVersion)), emulatorEnv(emu),
+		mirrored{namespace: "faceki", typ: "faceki", version: facekiVersion, binary: providerBinary(t)},
+		mirrored{namespace: "mastercard", typ: "restapi", version: restapiVersion, binary: restapi},
+	)
 
 	var transcript strings.Builder
-	transcript.WriteString(cli.mustRun("init", "-input=false", "-no-color"))
+	transcript.WriteString(cli.mustRun("init", "-input=false"))
 	lock := cli.readFile(".terraform.lock.hcl")
 	for _, want := range []string{`/mastercard/restapi"`, `"` + restapiVersion + `"`, `/faceki/faceki"`, `"` + facekiVersion + `"`} {
 		if !strings.Contains(lock, want) {
@@ -127,7 +114,7 @@ output "liveness_check_type" {
 		}
 	}
 
-	transcript.WriteString(cli.mustRun("apply", "-auto-approve", "-input=false", "-no-color"))
+	transcript.WriteString(cli.mustRun("apply", "-auto-approve", "-input=false"))
 	var outputs map[string]struct {
 		Value any `json:"value"`
 	}
@@ -151,28 +138,28 @@ output "liveness_check_type" {
 
 	// A second run refreshes the object with a new token: no drift.
 	requests := emu.RulesRequests()
-	out, stderr, code := cli.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
-	transcript.WriteString(out + stderr)
-	if code != 0 {
-		t.Fatalf("plan after apply: exit %d, want 0 (no changes):\n%s%s", code, out, stderr)
+	out, _, err := cli.run(10*time.Minute, "plan", "-detailed-exitcode", "-input=false")
+	transcript.WriteString(out)
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("plan after apply: exit %d, want 0 (no changes):\n%s", code, out)
 	}
 	if emu.RulesRequests() == requests {
 		t.Errorf("plan did not refresh restapi_object.kyc_rules through the emulator")
 	}
 	consumerCheckBearers(t, emu.Emulator, 2)
 
-	transcript.WriteString(cli.mustRun("destroy", "-auto-approve", "-input=false", "-no-color"))
+	transcript.WriteString(cli.mustRun("destroy", "-auto-approve", "-input=false"))
 	consumerCheckBearers(t, emu.Emulator, 3)
 
-	secrets := map[string][]string{"an issued token": emu.IssuedTokens(), "the client secret": {secret}}
-	consumerMustNotContain(t, "terraform.tfstate after apply", state, secrets)
-	consumerMustNotContain(t, "terraform.tfstate after destroy", cli.readFile("terraform.tfstate"), secrets)
-	consumerMustNotContain(t, "the CLI's output", transcript.String(), secrets)
+	secrets := append([]string{secret}, emu.IssuedTokens()...)
+	if leaks := append(cli.leaks(transcript.String(), secrets...), findLeaks(map[string]string{"terraform.tfstate after apply": state}, secrets...)...); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
 	if strings.Contains(state, "Bearer ") {
 		t.Errorf("terraform.tfstate after apply contains an Authorization header value")
 	}
-	t.Logf("%s %s: %d tokens issued, %d requests to the KYC rules endpoint, each with an issued token",
-		cli.name(), cli.version, len(emu.IssuedTokens()), len(emu.Bearers()))
+	t.Logf("%d tokens issued, %d requests to the KYC rules endpoint, each with an issued token",
+		len(emu.IssuedTokens()), len(emu.Bearers()))
 }
 
 // consumerCheckBearers asserts that the bearer-protected endpoint saw at
