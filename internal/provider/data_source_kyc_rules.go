@@ -57,10 +57,10 @@ func (d *kycRulesDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 	list := func(desc string) schema.ListAttribute {
 		return schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
 	}
-	outcome := func(when string) schema.SingleNestedAttribute {
+	outcome := func(field, when string) schema.SingleNestedAttribute {
 		return schema.SingleNestedAttribute{
 			Computed:            true,
-			MarkdownDescription: "What FACEKI does when a verification " + when + " (FACEKI's `" + when + "`).",
+			MarkdownDescription: "What FACEKI does when a verification " + when + " (FACEKI's `" + field + "`).",
 			Attributes: map[string]schema.Attribute{
 				"redirect_url": str("Where the user is sent (FACEKI's `redirect_url`)."),
 				"message":      str("The message shown to the user (FACEKI's `message`)."),
@@ -101,9 +101,9 @@ func (d *kycRulesDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				MarkdownDescription: "Whether a photographed copy of a document (a recapture) is refused (FACEKI's `isRecapturedDocumentInvalid`).",
 			},
 			"link":     str("The company's KYC verification link (FACEKI's `link`)."),
-			"success":  outcome("success"),
-			"declined": outcome("declined"),
-			"invalid":  outcome("invalid"),
+			"success":  outcome("success", "succeeds"),
+			"declined": outcome("declined", "is declined"),
+			"invalid":  outcome("invalid", "is found invalid"),
 		},
 	}
 }

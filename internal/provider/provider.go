@@ -70,10 +70,12 @@ func (p *FacekiProvider) Metadata(_ context.Context, _ provider.MetadataRequest,
 
 func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Gets short-lived bearer tokens from FACEKI's identity-verification (KYC) API " +
-			"and hands them to the rest of the configuration without writing them to state or plan files. " +
+		MarkdownDescription: "Gets short-lived bearer tokens from FACEKI's identity-verification (KYC) API. " +
+			"The ephemeral resource `faceki_access_token` hands them to the rest of the configuration without " +
+			"writing them to state or plan files; the `faceki_access_token` data source, for CLIs without " +
+			"ephemeral resources, does store them in state. `faceki_kyc_rules` reads the company's KYC rules. " +
 			"Every attribute may be unknown during plan or come from an ephemeral value; " +
-			"credentials are needed only when a token is opened.",
+			"credentials are needed only when a token is requested.",
 		Attributes: map[string]schema.Attribute{
 			"client_id": schema.StringAttribute{
 				Optional: true,
