@@ -104,6 +104,8 @@ func TestCLI_validateWithoutCredentials(t *testing.T) {
 	}
 }
 
+// startEmulatorCLI serves a FACEKI emulator on loopback for the test; the
+// CLI-level tests hand its address to the CLI through emulatorEnv.
 func startEmulatorCLI(t *testing.T, opts emulator.Options) *emulator.Server {
 	t.Helper()
 	if opts.ClientID == "" {

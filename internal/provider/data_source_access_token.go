@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	ephemeralschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
@@ -75,26 +74,11 @@ func (d *accessTokenDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 }
 
 func (d *accessTokenDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", req.ProviderData))
-		return
-	}
-	d.data = data
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *accessTokenDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	var m accessTokenModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || m.MinValidity.IsUnknown() {
-		return
-	}
-	parseMinValidity(m.MinValidity, func(summary, detail string) {
-		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
-	})
+	validateMinValidity(ctx, req.Config, &resp.Diagnostics)
 }
 
 func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -120,16 +104,9 @@ func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadReq
 		addError(&resp.Diagnostics, client, err)
 		return
 	}
-	m.AccessToken = types.StringValue(tok.AccessToken)
-	m.TokenType = types.StringValue(tok.TokenType)
-	m.ExpiresIn, m.ExpiresAt = types.Int64Null(), types.StringNull()
-	if left, known := tok.Remaining(time.Now()); known {
-		if left < minValidity {
-			addError(&resp.Diagnostics, client, &faceki.LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: tok.ExpiresAt})
-			return
-		}
-		m.ExpiresIn = types.Int64Value(int64(left / time.Second))
-		m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+	if left, known := m.setToken(tok, time.Now()); known && left < minValidity {
+		addError(&resp.Diagnostics, client, &faceki.LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: tok.ExpiresAt})
+		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
 
 const (
@@ -100,26 +104,37 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 }
 
 func (r *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", req.ProviderData))
-		return
-	}
-	r.data = data
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	validateMinValidity(ctx, req.Config, &resp.Diagnostics)
+}
+
+// validateMinValidity checks a literal min_validity at validation time.
+func validateMinValidity(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
 	var m accessTokenModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || m.MinValidity.IsUnknown() {
+	diags.Append(config.Get(ctx, &m)...)
+	if diags.HasError() || m.MinValidity.IsUnknown() {
 		return
 	}
 	parseMinValidity(m.MinValidity, func(summary, detail string) {
-		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
+		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
 	})
+}
+
+// setToken fills the token attributes of m from tok, as seen at now, and
+// reports the life it has left (known false when FACEKI gave no expiry).
+func (m *accessTokenModel) setToken(tok faceki.Token, now time.Time) (left time.Duration, known bool) {
+	m.AccessToken = types.StringValue(tok.AccessToken)
+	m.TokenType = types.StringValue(tok.TokenType)
+	m.ExpiresIn, m.ExpiresAt = types.Int64Null(), types.StringNull()
+	left, known = tok.Remaining(now)
+	if known {
+		m.ExpiresIn = types.Int64Value(int64(left / time.Second))
+		m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return left, known
 }
 
 // parseMinValidity returns the duration, or reports why it is invalid.
@@ -158,12 +173,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
-	m.AccessToken = types.StringValue(tok.AccessToken)
-	m.TokenType = types.StringValue(tok.TokenType)
-	m.ExpiresIn, m.ExpiresAt = types.Int64Null(), types.StringNull()
-	if left, known := tok.Remaining(time.Now()); known {
-		m.ExpiresIn = types.Int64Value(int64(left / time.Second))
-		m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+	if left, known := m.setToken(tok, time.Now()); known {
 		resp.RenewAt = tok.ExpiresAt.Add(-min(renewMargin, left/2))
 		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)

@@ -19,6 +19,19 @@ type providerData struct {
 	client   *faceki.Client
 }
 
+// providerDataFrom is the Configure step of every ephemeral resource and
+// data source: nil before the provider is configured (validation).
+func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil
+	}
+	data, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", v))
+	}
+	return data
+}
+
 // envFor maps an attribute to its environment variable.
 var envFor = map[string]string{
 	"client_id": EnvClientID, "client_secret": EnvClientSecret, "base_url": EnvBaseURL,

@@ -35,14 +35,7 @@ func startEmulator(t *testing.T, opts emulator.Options) *emulator.Server {
 	if opts.ClientID == "" {
 		opts.ClientID = "test-client-id"
 	}
-	if opts.ClientSecret == "" {
-		opts.ClientSecret = testSecret
-	}
-	srv, err := emulator.New(opts).Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := startEmulatorCLI(t, opts)
 	t.Setenv(EnvBaseURL, srv.URL)
 	id, secret := srv.Credentials()
 	t.Setenv(EnvClientID, id)
