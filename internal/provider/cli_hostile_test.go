@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,15 +107,21 @@ func TestCLI_hostile(t *testing.T) {
 			env[EnvMaxRetries] = "3"
 			w := newWorkspace(t, tokenConfig(1, `min_validity = "1m"`), env)
 
-			out, took, err := w.run(sc.bound+time.Minute, "apply", "-auto-approve")
+			// The fault meets the plan, which is saved: a successful run then
+			// shows the saved plan as JSON and applies it, so that the leak
+			// check also reads a saved plan.
+			out, took, err := w.run(sc.bound+time.Minute, "plan", "-out=tfplan")
 			t.Logf("%s: %s, %d token requests", sc.name, took.Round(10*time.Millisecond), srv.TokenRequests())
 			if sc.ok {
 				if err != nil {
-					t.Fatalf("apply failed, want success after the transient fault: %v\n%s", err, out)
+					t.Fatalf("plan failed, want success after the transient fault: %v\n%s", err, out)
 				}
+				show := w.mustRun("show", "-json", "tfplan")
+				write(t, filepath.Join(w.dir, "plan.json"), show)
+				out += show + w.mustRun("apply", "tfplan")
 			} else {
 				if err == nil {
-					t.Fatalf("apply succeeded, want an error matching %s\n%s", sc.want, out)
+					t.Fatalf("plan succeeded, want an error matching %s\n%s", sc.want, out)
 				}
 				if !sc.want.MatchString(out) {
 					t.Errorf("error does not match %s:\n%s", sc.want, out)

@@ -140,3 +140,14 @@ func as[T any](t *testing.T, v any) T {
 	}
 	return x
 }
+
+func TestUserAgent(t *testing.T) {
+	for _, tc := range []struct{ version, cli, want string }{
+		{"1.2.3", "1.12.6", "terraform-provider-faceki/1.2.3 (+https://registry.terraform.io/providers/faceki/faceki) Terraform/1.12.6"},
+		{"dev", "", "terraform-provider-faceki/dev (+https://registry.terraform.io/providers/faceki/faceki) Terraform/unknown"},
+	} {
+		if got := userAgent(tc.version, tc.cli); got != tc.want {
+			t.Errorf("userAgent(%q, %q) = %q, want %q", tc.version, tc.cli, got, tc.want)
+		}
+	}
+}

@@ -583,13 +583,15 @@ func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli
 		// Issue 6's targets compare with the naive provider (one token
 		// request per open) at the same N and round trip.
 		if nv := c.apply[naive].median(); nv > 0 {
-			switch c.n {
-			case 1:
+			switch {
+			case c.n == 1:
 				fmt.Printf("  target: no more than the naive provider, within 10%%: %s vs %s (%+.0f%%): %s\n",
 					secs(p), secs(nv), 100*(float64(p)/float64(nv)-1), verdict(float64(p) <= 1.10*float64(nv)))
-			default:
+			case c.n >= 50:
 				fmt.Printf("  target: well under half of the naive provider: %s vs %s (%.0f%%): %s\n",
 					secs(p), secs(nv), 100*float64(p)/float64(nv), verdict(2*p < nv))
+			default: // no target: the CLI opens 10 instances at a time, so the naive one pays one round trip too
+				fmt.Printf("  naive provider: %s (%.0f%% of it)\n", secs(nv), 100*float64(p)/float64(nv))
 			}
 		}
 		if c.n > 1 {
