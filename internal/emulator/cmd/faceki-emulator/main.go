@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -17,7 +18,7 @@ import (
 )
 
 func main() {
-	addr := flag.String("listen", "127.0.0.1:8808", "address to listen on (loopback only)")
+	addr := flag.String("listen", "127.0.0.1:8808", "address to listen on; port 0 picks a free one")
 	id := flag.String("client-id", "demo-client-id", "client id the emulator accepts")
 	secret := flag.String("client-secret", "demo-client-secret", "client secret the emulator accepts")
 	expiresIn := flag.Duration("expires-in", time.Hour, "lifetime of issued tokens")
@@ -30,15 +31,20 @@ func main() {
 		emu.ServeHTTP(rec, r)
 		log.Printf("%s %s -> %d", r.Method, r.URL.Path, rec.status)
 	})
-	srv := &http.Server{Addr: *addr, Handler: logged, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: logged, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		<-sig
 		_ = srv.Close()
 	}()
-	fmt.Printf("FACEKI emulator listening on http://%s\n", *addr)
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	// The first line names the address, for scripts that asked for port 0.
+	fmt.Printf("FACEKI emulator listening on http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }
