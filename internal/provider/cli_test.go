@@ -18,8 +18,9 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
 
-// tokenConfig declares n token instances and hands each to a provisioner,
-// as a pipeline step would.
+// tokenConfig declares n token instances and hands each to a provisioner
+// that, as a pipeline step would, calls FACEKI's bearer-protected KYC rules
+// endpoint with it (curl -f: only a token the emulator issued passes).
 func tokenConfig(n int, tokenArgs string) string {
 	return fmt.Sprintf(`
 terraform {
@@ -40,7 +41,7 @@ resource "terraform_data" "use" {
   input = count.index
 
   provisioner "local-exec" {
-    command     = "test -n \"$T\" && test \"$TYPE\" = Bearer"
+    command     = "test \"$TYPE\" = Bearer && curl -fsS -o /dev/null -H \"Authorization: Bearer $T\" \"$FACEKI_BASE_URL/kycrules/api/kycrules\""
     environment = {
       T    = ephemeral.faceki_access_token.t[count.index].access_token
       TYPE = ephemeral.faceki_access_token.t[count.index].token_type
@@ -55,11 +56,12 @@ func emulatorEnv(srv *emulator.Server) map[string]string {
 	return map[string]string{EnvBaseURL: srv.URL, EnvClientID: id, EnvClientSecret: secret}
 }
 
-// TestCLI_oneTokenPerWalk: N instances cost one token request per walk, and
-// neither the token nor the secret reaches state, a saved plan or the trace log.
+// TestCLI_oneTokenPerWalk: N instances cost one token request per walk, every
+// instance delivers a token the emulator issued, and neither the token nor the
+// secret reaches state, a saved plan or the trace log.
 func TestCLI_oneTokenPerWalk(t *testing.T) {
 	srv := startEmulatorCLI(t, emulator.Options{})
-	const n = 5
+	const n = 3
 	w := newWorkspace(t, tokenConfig(n, ""), emulatorEnv(srv))
 
 	out, _, err := w.run(3*time.Minute, "plan", "-out=tfplan")
@@ -83,7 +85,21 @@ func TestCLI_oneTokenPerWalk(t *testing.T) {
 		t.Errorf("plan + apply of %d instances made %d token requests, want 1 + 2", n, got)
 	}
 	if !strings.Contains(out2, fmt.Sprintf("Resources: %d added", n)) {
-		t.Errorf("apply did not create the %d resources that check the token:\n%s", n, out2)
+		t.Errorf("apply did not create the %d resources that use the token:\n%s", n, out2)
+	}
+	// Each provisioner presented its instance's token to the emulator, which
+	// answered 200 (curl -f); all share the apply walk's one token.
+	bearers := srv.Bearers()
+	if len(bearers) != n {
+		t.Fatalf("the KYC rules endpoint saw %d bearer tokens, want %d", len(bearers), n)
+	}
+	for i, b := range bearers {
+		if _, ok := srv.Issued(b); !ok {
+			t.Errorf("bearer %d is not a token the emulator issued", i)
+		}
+		if b != bearers[0] {
+			t.Errorf("bearer %d differs from bearer 0: the instances did not share one token", i)
+		}
 	}
 	secrets := append([]string{testSecret}, srv.IssuedTokens()...)
 	if leaks := w.leaks(out+show+out2, secrets...); len(leaks) > 0 {
@@ -131,7 +147,7 @@ func TestCLI_renewWarning(t *testing.T) {
 		t.Skip("released Terraform (<= 1.16) discards Renew diagnostics; run with OpenTofu")
 	}
 	srv := startEmulatorCLI(t, emulator.Options{ExpiresIn: 4 * time.Second})
-	config := strings.Replace(tokenConfig(1, `min_validity = "0s"`), `test -n \"$T\"`, `sleep 5 && test -n \"$T\"`, 1)
+	config := strings.Replace(tokenConfig(1, `min_validity = "0s"`), `/kycrules/api/kycrules\"`, `/kycrules/api/kycrules\" && sleep 5`, 1)
 	w := newWorkspace(t, config, emulatorEnv(srv))
 	out, _, err := w.run(3*time.Minute, "apply", "-auto-approve")
 	if err != nil {
