@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	ephemeralschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
@@ -82,22 +81,10 @@ func (d *accessTokenDataSource) ValidateConfig(ctx context.Context, req datasour
 }
 
 func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m accessTokenModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
-		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
-	})
-	if !ok {
-		return
-	}
-	client := clientFor(d.data, &resp.Diagnostics)
+	ctx, m, minValidity, client := startTokenRequest(ctx, req.Config, d.data, &resp.Diagnostics)
 	if client == nil {
 		return
 	}
-	ctx = maskSecrets(ctx, d.data.settings.clientSecret)
 	// Its own token, never the shared one: this one goes to state.
 	tok, err := client.AccessToken(ctx)
 	if err != nil {
@@ -108,5 +95,5 @@ func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadReq
 		addError(&resp.Diagnostics, client, &faceki.LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: tok.ExpiresAt})
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 }

@@ -111,6 +111,28 @@ func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req e
 	validateMinValidity(ctx, req.Config, &resp.Diagnostics)
 }
 
+// startTokenRequest is the common start of Open and the data source's Read:
+// the configuration, its min_validity, and the configured client, with the
+// secret masked in ctx's logs. The client is nil when any of it failed.
+func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (context.Context, *accessTokenModel, time.Duration, *faceki.Client) {
+	var m accessTokenModel
+	diags.Append(config.Get(ctx, &m)...)
+	if diags.HasError() {
+		return ctx, nil, 0, nil
+	}
+	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
+		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
+	})
+	if !ok {
+		return ctx, nil, 0, nil
+	}
+	client := clientFor(data, diags)
+	if client == nil {
+		return ctx, nil, 0, nil
+	}
+	return maskSecrets(ctx, data.settings.clientSecret), &m, minValidity, client
+}
+
 // validateMinValidity checks a literal min_validity at validation time.
 func validateMinValidity(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
 	var m accessTokenModel
@@ -151,22 +173,10 @@ func parseMinValidity(v types.String, fail func(summary, detail string)) (time.D
 }
 
 func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	var m accessTokenModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
-		resp.Diagnostics.AddAttributeError(path.Root("min_validity"), summary, detail)
-	})
-	if !ok {
-		return
-	}
-	client := clientFor(r.data, &resp.Diagnostics)
+	ctx, m, minValidity, client := startTokenRequest(ctx, req.Config, r.data, &resp.Diagnostics)
 	if client == nil {
 		return
 	}
-	ctx = maskSecrets(ctx, r.data.settings.clientSecret)
 	tok, err := client.SharedToken(ctx, minValidity)
 	if err != nil {
 		addError(&resp.Diagnostics, client, err)
@@ -178,7 +188,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)
 	}
-	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
 }
 
 // Renew cannot hand out a new token (the framework's Renew returns no
