@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
@@ -32,6 +33,24 @@ func rulesClient(t *testing.T, emu *emulator.Emulator, handler http.Handler) *fa
 		t.Fatal(err)
 	}
 	return c
+}
+
+// answerRules serves emu's token endpoints, and answers every KYC rules
+// request with status and body; calls counts those requests.
+func answerRules(emu *emulator.Emulator, status int, body string) (handler http.Handler, calls func() int) {
+	var n atomic.Int32
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != rulesPath {
+			emu.ServeHTTP(w, r)
+			return
+		}
+		n.Add(1)
+		if strings.HasPrefix(body, "{") {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}), func() int { return int(n.Load()) }
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -176,20 +195,8 @@ func TestKYCRules_refusedTwice(t *testing.T) {
 	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			emu := emulator.New(emulator.Options{})
-			var mu sync.Mutex
-			refused := 0
-			c := rulesClient(t, emu, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != rulesPath {
-					emu.ServeHTTP(w, r)
-					return
-				}
-				mu.Lock()
-				refused++
-				mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(status)
-				_, _ = w.Write([]byte(`{"status":false,"message":"Unauthorized","statusCode":401,"data":{}}`))
-			}))
+			handler, refused := answerRules(emu, status, `{"status":false,"message":"Unauthorized","statusCode":401,"data":{}}`)
+			c := rulesClient(t, emu, handler)
 			_, err := c.KYCRules(context.Background())
 			if !faceki.IsKind(err, faceki.KindUnauthorized) {
 				t.Fatalf("err = %v, want KindUnauthorized", err)
@@ -202,8 +209,8 @@ func TestKYCRules_refusedTwice(t *testing.T) {
 			if n := emu.TokenRequests(); n != 2 {
 				t.Errorf("token requests = %d, want 2", n)
 			}
-			if refused != 2 {
-				t.Errorf("rules requests = %d, want 2 (no retry beyond one)", refused)
+			if n := refused(); n != 2 {
+				t.Errorf("rules requests = %d, want 2 (no retry beyond one)", n)
 			}
 			for _, tok := range emu.IssuedTokens() {
 				if strings.Contains(err.Error(), tok) {
@@ -289,19 +296,8 @@ func TestKYCRules_badAnswers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			emu := emulator.New(emulator.Options{})
-			var mu sync.Mutex
-			calls := 0
-			c := rulesClient(t, emu, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != rulesPath {
-					emu.ServeHTTP(w, r)
-					return
-				}
-				mu.Lock()
-				calls++
-				mu.Unlock()
-				w.WriteHeader(tc.status)
-				_, _ = w.Write([]byte(tc.body))
-			}))
+			handler, calls := answerRules(emu, tc.status, tc.body)
+			c := rulesClient(t, emu, handler)
 			_, err := c.KYCRules(context.Background())
 			var apiErr *faceki.APIError
 			if !errors.As(err, &apiErr) || apiErr.Kind != tc.kind {
@@ -314,8 +310,8 @@ func TestKYCRules_badAnswers(t *testing.T) {
 			if tc.status >= 500 {
 				wantCalls = 2 // MaxRetries: 1
 			}
-			if calls != wantCalls {
-				t.Errorf("rules requests = %d, want %d", calls, wantCalls)
+			if n := calls(); n != wantCalls {
+				t.Errorf("rules requests = %d, want %d", n, wantCalls)
 			}
 			if n := emu.TokenRequests(); n != 1 {
 				t.Errorf("token requests = %d, want 1", n)
