@@ -28,6 +28,11 @@ type Options struct {
 	OmitExpiresIn bool
 	// OmitJWTExp issues tokens whose JWT has no exp claim.
 	OmitJWTExp bool
+	// JWTLifetime, when set, is the life in the JWT's exp claim, apart from
+	// the expires_in answered (FACEKI's own page says both "5 minutes" and
+	// "3600 seconds"). Tokens stop working at the earlier of the two, as
+	// FACEKI enforces exp.
+	JWTLifetime time.Duration
 	// Latency delays every token answer, like a WAN round trip.
 	Latency time.Duration
 	// Rules is the company's KYC rules document; nil uses DefaultRules.
@@ -184,7 +189,7 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 			return
 		}
 	}
-	if fault != nil && fault.serve(w, r) {
+	if fault != nil && fault.serve(w, r, secret) {
 		return
 	}
 	switch {
@@ -213,7 +218,13 @@ func (e *Emulator) issue() string {
 		"sub": e.opts.ClientID, "client_id": e.opts.ClientID, "token_use": "access", "scope": "kyc/all",
 		"iss": "faceki-emulator", "iat": now.Unix(), "jti": randomString(16),
 	}
-	if !e.opts.OmitJWTExp {
+	if e.opts.JWTLifetime > 0 {
+		jwtExp := now.Add(e.opts.JWTLifetime)
+		if jwtExp.Before(exp) {
+			exp = jwtExp
+		}
+		claims["exp"] = jwtExp.Unix()
+	} else if !e.opts.OmitJWTExp {
 		claims["exp"] = exp.Unix()
 	}
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -316,6 +317,23 @@ func TestOptions(t *testing.T) {
 			t.Errorf("JWT has exp %v", claims["exp"])
 		}
 	})
+	t.Run("JWTLifetime", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, Options{JWTLifetime: 4 * time.Minute})
+		data := as[map[string]any](t, getToken(t, s, creds(testID, testSecret)).json(t)["data"])
+		if data["expires_in"] != 3600.0 {
+			t.Errorf("expires_in = %v, want 3600", data["expires_in"])
+		}
+		tok := as[string](t, data["access_token"])
+		_, claims := jwtClaims(t, tok)
+		if d := time.Until(time.Unix(int64(as[float64](t, claims["exp"])), 0)); d < 235*time.Second || d > 240*time.Second {
+			t.Errorf("exp is %s away, want 4 min", d)
+		}
+		// The emulator enforces exp, as FACEKI does.
+		if exp, ok := s.Issued(tok); !ok || time.Until(exp) > 4*time.Minute {
+			t.Errorf("the token works until %s, want 4 min from now", exp)
+		}
+	})
 	t.Run("Latency", func(t *testing.T) {
 		t.Parallel()
 		s := start(t, Options{Latency: 200 * time.Millisecond})
@@ -495,9 +513,11 @@ func TestFaultHuge(t *testing.T) {
 
 func TestFaultEcho(t *testing.T) {
 	t.Parallel()
-	s := start(t, Options{})
+	// A secret with quotes and backslashes: the body must stay valid JSON.
+	const secret = `Tf9+k/Qz=8&Lm%2F "w4" \Rx`
+	s := start(t, Options{ClientSecret: secret})
 	s.Faults(Echo)
-	q := creds(testID, testSecret)
+	q := creds(testID, secret)
 	a := getToken(t, s, q)
 	if a.status != 400 {
 		t.Errorf("status = %d", a.status)
@@ -506,13 +526,70 @@ func TestFaultEcho(t *testing.T) {
 		t.Errorf("X-Echo = %q, want the raw query %q", got, q.Encode())
 	}
 	m := a.json(t)
-	wantMsg := "bad request: /auth/api/access-token?" + q.Encode() + " (" + testSecret + ")"
+	wantMsg := "bad request: /auth/api/access-token?" + q.Encode() + " (" + secret + ")"
 	if m["message"] != wantMsg || m["statusCode"] != 400.0 || m["status"] != false {
 		t.Errorf("body = %s\n want message %q", a.body, wantMsg)
 	}
 	if d, _ := m["data"].(map[string]any); d["query"] != q.Encode() {
 		t.Errorf("data.query = %v", d["query"])
 	}
+}
+
+// TestFaultsQuotingTheRequest: each quoting server carries the secret in its
+// own encoding, and decoding that encoding gives the secret back.
+func TestFaultsQuotingTheRequest(t *testing.T) {
+	t.Parallel()
+	const secret = `s3cr+t/with=&%25 and "quotes" <tags>`
+	q := creds(testID, secret)
+	t.Run("gateway return URL", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, Options{ClientSecret: secret})
+		s.Faults(GatewayReturnURL)
+		a := getToken(t, s, q)
+		msg := as[string](t, a.json(t)["message"])
+		prefix := "Authentication required: sign in at https://gateway.example/login?returnUrl="
+		if a.status != 401 || !strings.HasPrefix(msg, prefix) {
+			t.Fatalf("status %d, message %q", a.status, msg)
+		}
+		if !strings.Contains(msg, "%252B") { // %2B quoted again
+			t.Errorf("the request URI is not percent-encoded twice: %q", msg)
+		}
+		back, err := url.QueryUnescape(strings.TrimPrefix(msg, prefix))
+		if err != nil || back != "/auth/api/access-token?"+q.Encode() {
+			t.Errorf("returnUrl decodes to %q (%v)", back, err)
+		}
+	})
+	t.Run("numeric references", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, Options{ClientSecret: secret})
+		s.Faults(EntityEcho)
+		a := getToken(t, s, q)
+		body := string(a.body)
+		if a.status != 400 || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") || !strings.Contains(body, "&#99;&#108;") {
+			t.Fatalf("status %d, %s: %q", a.status, a.header.Get("Content-Type"), body)
+		}
+		if got := html.UnescapeString(body); !strings.Contains(got, "Rejected query: "+q.Encode()+"<") {
+			t.Errorf("the references do not decode to the query: %q", got)
+		}
+	})
+	t.Run("secret hint", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, Options{ClientSecret: secret})
+		s.Faults(SecretHint)
+		a := getToken(t, s, q)
+		if msg := a.json(t)["message"]; a.status != 401 || msg != "Invalid client secret: it starts with '"+secret[:12]+"'" {
+			t.Errorf("status %d, message %q", a.status, msg)
+		}
+	})
+	t.Run("200 with a 401 body", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, Options{ClientSecret: secret})
+		s.Faults(OK401)
+		a := getToken(t, s, q)
+		if m := a.json(t); a.status != 200 || m["statusCode"] != 401.0 || m["status"] != false {
+			t.Errorf("status %d, body %s", a.status, a.body)
+		}
+	})
 }
 
 func TestFaultHang(t *testing.T) {

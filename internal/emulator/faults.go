@@ -1,21 +1,27 @@
 package emulator
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
 // Fault replaces the answer to one token request: the hostile network that
 // tests must survive. Faults queue up and are used in order.
 type Fault struct {
-	Name        string
-	Status      int
-	Header      map[string]string
-	Body        string
-	BodyBytes   int           // send this many filler bytes as the body
-	Hang        time.Duration // wait this long (or until the client leaves) before answering
-	EchoRequest bool          // answer with the request line and query echoed in the body and a header
+	Name      string
+	Status    int
+	Header    map[string]string
+	Body      string
+	BodyBytes int           // send this many filler bytes as the body
+	Hang      time.Duration // wait this long (or until the client leaves) before answering
+	// Reflect writes the body from what the client sent (its request and the
+	// client secret it presented): a server that quotes its input back.
+	Reflect func(h http.Header, r *http.Request, secret string) string
 	// Drop closes the connection without an answer.
 	Drop bool
 }
@@ -28,7 +34,7 @@ func (e *Emulator) Faults(f ...Fault) {
 }
 
 // serve writes the fault; false means "answer normally" (a pure delay).
-func (f *Fault) serve(w http.ResponseWriter, r *http.Request) bool {
+func (f *Fault) serve(w http.ResponseWriter, r *http.Request, secret string) bool {
 	if f.Hang > 0 {
 		select {
 		case <-time.After(f.Hang):
@@ -51,10 +57,8 @@ func (f *Fault) serve(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set(k, v)
 	}
 	body := f.Body
-	if f.EchoRequest {
-		q := r.URL.RawQuery
-		w.Header().Set("X-Echo", q)
-		body = `{"status":false,"message":"bad request: ` + r.URL.String() + ` (` + r.URL.Query().Get("clientSecret") + `)","statusCode":400,"data":{"query":"` + q + `"}}`
+	if f.Reflect != nil {
+		body = f.Reflect(w.Header(), r, secret)
 	}
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json")
@@ -88,8 +92,50 @@ var (
 	InternalError = Fault{Name: "responsecode-1000", Status: http.StatusOK, Body: `{"responseCode":1000,"message":"internal system error","data":{}}`}
 	WrongTypes    = Fault{Name: "wrong-types", Status: http.StatusOK, Body: `{"responseCode":"zero","data":[1,2,3]}`}
 	Huge          = Fault{Name: "64MiB-body", Status: http.StatusOK, BodyBytes: 64 << 20}
-	Echo          = Fault{Name: "echo", Status: http.StatusBadRequest, EchoRequest: true}
+	// OK401 is FACEKI's failure body for wrong credentials under HTTP 200.
+	OK401 = Fault{Name: "200-with-401-body", Status: http.StatusOK,
+		Body: `{"status":false,"message":"Invalid client credentials","statusCode":401,"data":{}}`}
 )
+
+// Servers that quote back what they were sent, each in another encoding.
+// Their bodies are valid JSON (or HTML) whatever the secret holds.
+var (
+	// Echo is a 400 quoting the request URI and the secret in its message,
+	// the raw query in data.query and in an X-Echo header.
+	Echo = Fault{Name: "echo", Status: http.StatusBadRequest, Reflect: func(h http.Header, r *http.Request, secret string) string {
+		h.Set("X-Echo", r.URL.RawQuery)
+		body := failure(http.StatusBadRequest, "bad request: "+r.URL.String()+" ("+secret+")")
+		body["data"] = map[string]any{"query": r.URL.RawQuery}
+		return jsonText(body)
+	}}
+	// GatewayReturnURL is a login gateway's 401 that sends the caller to sign
+	// in and back: the request URI, percent-encoded once more (%2B becomes
+	// %252B), in a returnUrl.
+	GatewayReturnURL = Fault{Name: "gateway-return-url", Status: http.StatusUnauthorized, Reflect: func(_ http.Header, r *http.Request, _ string) string {
+		return jsonText(failure(http.StatusUnauthorized,
+			"Authentication required: sign in at https://gateway.example/login?returnUrl="+url.QueryEscape(r.URL.RequestURI())))
+	}}
+	// EntityEcho is an HTML 400 page quoting the query string as numeric
+	// character references (&#99;&#108;…).
+	EntityEcho = Fault{Name: "entity-echo", Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "text/html"},
+		Reflect: func(_ http.Header, r *http.Request, _ string) string {
+			var refs strings.Builder
+			for _, c := range r.URL.RawQuery {
+				fmt.Fprintf(&refs, "&#%d;", c)
+			}
+			return "<html><body><h1>400 Bad Request</h1><p>Rejected query: " + refs.String() + "</p></body></html>"
+		}}
+	// SecretHint is a 401 whose message gives the first 12 characters of the
+	// secret it was sent, as a "did you mean" hint.
+	SecretHint = Fault{Name: "secret-hint", Status: http.StatusUnauthorized, Reflect: func(_ http.Header, _ *http.Request, secret string) string {
+		return jsonText(failure(http.StatusUnauthorized, "Invalid client secret: it starts with '"+secret[:min(12, len(secret))]+"'"))
+	}}
+)
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
 
 // TooManyRequests is a 429 asking to retry after the given header value.
 func TooManyRequests(retryAfter string) Fault {

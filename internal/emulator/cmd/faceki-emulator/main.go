@@ -19,11 +19,14 @@ import (
 
 func main() {
 	addr := flag.String("listen", "127.0.0.1:8808", "address to listen on; port 0 picks a free one")
-	id := flag.String("client-id", "demo-client-id", "client id the emulator accepts")
-	secret := flag.String("client-secret", "demo-client-secret", "client secret the emulator accepts")
+	id := flag.String("client-id", "", "client id the emulator accepts (default $FACEKI_CLIENT_ID, else demo-client-id)")
+	secret := flag.String("client-secret", "", "client secret the emulator accepts (default $FACEKI_CLIENT_SECRET, else "+
+		"demo-client-secret); prefer the environment variable: a command line is visible to every user of the machine")
 	expiresIn := flag.Duration("expires-in", time.Hour, "lifetime of issued tokens")
 	latency := flag.Duration("latency", 0, "delay before each token answer (a WAN round trip)")
 	flag.Parse()
+	*id = firstOf(*id, os.Getenv("FACEKI_CLIENT_ID"), "demo-client-id")
+	*secret = firstOf(*secret, os.Getenv("FACEKI_CLIENT_SECRET"), "demo-client-secret")
 
 	emu := emulator.New(emulator.Options{ClientID: *id, ClientSecret: *secret, ExpiresIn: *expiresIn, Latency: *latency})
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +50,15 @@ func main() {
 	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 type statusRecorder struct {
