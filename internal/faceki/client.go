@@ -74,6 +74,10 @@ type Config struct {
 	// Cache shares tokens between clients built with the same credentials.
 	// Nil gives the client a cache of its own.
 	Cache *TokenCache
+	// Redactor is shared by every client of a provider process, so that each
+	// recognises every secret and token the others know. Nil gives the client
+	// one of its own.
+	Redactor *Redactor
 	// Transport replaces the HTTP transport (tests); nil uses a pooled one
 	// that honours HTTPS_PROXY / NO_PROXY and requires TLS 1.2.
 	Transport http.RoundTripper
@@ -90,7 +94,7 @@ type Client struct {
 	retries   int
 	log       Logger
 	http      *retryablehttp.Client
-	rd        *redactor
+	rd        *Redactor
 	cache     *TokenCache
 	cacheKey  string
 }
@@ -132,6 +136,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Cache == nil {
 		cfg.Cache = NewTokenCache()
 	}
+	if cfg.Redactor == nil {
+		cfg.Redactor = NewRedactor()
+	}
+	cfg.Redactor.AddSecret(cfg.ClientSecret)
 	c := &Client{
 		base:      base,
 		clientID:  cfg.ClientID,
@@ -141,7 +149,7 @@ func NewClient(cfg Config) (*Client, error) {
 		timeout:   cfg.RequestTimeout,
 		retries:   cfg.MaxRetries,
 		log:       cfg.Logger,
-		rd:        newRedactor(cfg.ClientSecret),
+		rd:        cfg.Redactor,
 		cache:     cfg.Cache,
 		cacheKey:  cacheKey(base.String(), cfg.ClientID, cfg.ClientSecret, cfg.TokenEndpoint),
 	}
@@ -214,8 +222,8 @@ func (c *Client) MaxDuration() time.Duration {
 // BaseURL returns the base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Redact removes the client secret and every token this client has seen from s.
-func (c *Client) Redact(s string) string { return c.rd.redact(s) }
+// Redact removes every secret and token the client's Redactor knows from s.
+func (c *Client) Redact(s string) string { return c.rd.Redact(s) }
 
 // AccessToken requests a new token from FACEKI. Most callers want
 // SharedToken, which reuses one token while it stays valid.
@@ -224,19 +232,18 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	status, body, received, attempts, err := c.do(req, opToken)
+	ans, err := c.do(req, opToken)
 	if err != nil {
 		return Token{}, err
 	}
-	tok, err := c.decodeToken(status, body, received)
+	tok, err := c.decodeToken(ctx, ans)
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
-			apiErr.Attempts = attempts
+			apiErr.Attempts = ans.attempts
 		}
 		return Token{}, err
 	}
-	c.rd.add(tok.AccessToken)
 	return tok, nil
 }
 
@@ -247,7 +254,7 @@ func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, erro
 		body := fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
 		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
 		if err != nil {
-			return nil, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+			return nil, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
 		}
 		req.Header.Set("Content-Type", "application/json")
 		return c.withHeaders(req), nil
@@ -256,7 +263,7 @@ func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, erro
 	u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+		return nil, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
 	}
 	return c.withHeaders(req), nil
 }
@@ -267,30 +274,45 @@ func (c *Client) withHeaders(req *retryablehttp.Request) *retryablehttp.Request 
 	return req
 }
 
+// attempts records, through the request's context, how many attempts the
+// retry loop made and when the last one was sent.
+type attempts struct {
+	n        atomic.Int32
+	lastSent atomic.Int64 // UnixNano
+}
+
 type attemptsKey struct{}
 
-// do sends req with retries and returns the final status and body (capped).
-// Every error it returns is redacted.
-func (c *Client) do(req *retryablehttp.Request, op string) (status int, body []byte, received time.Time, attempts int, err error) {
-	var n atomic.Int32
-	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &n))
+// answer is the final HTTP answer to a request, after retries.
+type answer struct {
+	status   int
+	body     []byte // capped at MaxResponseBytes
+	sent     time.Time
+	attempts int
+}
+
+// do sends req with retries and returns the final answer. Every error it
+// returns is redacted.
+func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
+	var rec attempts
+	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
 	resp, err := c.http.Do(req)
-	attempts = int(n.Load())
+	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load())}
 	if resp != nil {
 		// The passthrough error handler can return a response with an error
 		// (e.g. cancelled as it arrived): close it either way.
 		defer resp.Body.Close()
 	}
 	if err != nil {
-		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)
+		return ans, c.transportError(req, op, err, ans.attempts)
 	}
-	received = time.Now()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	ans.status = resp.StatusCode
+	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return 0, nil, time.Time{}, attempts, c.transportError(req, op, err, attempts)
+		return ans, c.transportError(req, op, err, ans.attempts)
 	}
-	if len(body) > MaxResponseBytes {
-		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindBadResponse, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts,
+	if len(ans.body) > MaxResponseBytes {
+		return ans, &APIError{Kind: KindBadResponse, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts,
 			Detail: fmt.Sprintf("response too large: more than %d bytes (1 MiB); check base_url points at FACEKI", MaxResponseBytes)}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -298,15 +320,17 @@ func (c *Client) do(req *retryablehttp.Request, op string) (status int, body []b
 		if loc, lerr := resp.Location(); lerr == nil {
 			where = "to " + redactURL(loc)
 		}
-		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts,
-			Detail: c.rd.redact("redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address")}
+		return ans, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts,
+			Detail: c.rd.Redact("redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address")}
 	}
 	if ra, ok := retryAfter(resp); ok && ra > MaxRetryAfter {
-		return 0, nil, time.Time{}, attempts, &APIError{Kind: KindRateLimited, Op: op, HTTPStatus: resp.StatusCode, Attempts: attempts, RetryAfter: ra,
+		// A 503 asking for an hour is FACEKI down for maintenance, not rate
+		// limiting: classify by the status like any other answer.
+		return ans, &APIError{Kind: kindForCode(resp.StatusCode, op), Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, RetryAfter: ra,
 			Detail: fmt.Sprintf("the server asked to retry after %s (Retry-After: %s), longer than the %s the provider waits; try again later",
-				ra, c.rd.redact(resp.Header.Get("Retry-After")), MaxRetryAfter)}
+				ra, c.rd.Redact(resp.Header.Get("Retry-After")), MaxRetryAfter)}
 	}
-	return resp.StatusCode, body, received, attempts, nil
+	return ans, nil
 }
 
 func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
@@ -323,7 +347,7 @@ func (c *Client) transportError(req *retryablehttp.Request, op string, err error
 	if timeout {
 		msg = fmt.Sprintf("no answer within request_timeout (%s): %s", c.timeout, msg)
 	}
-	return &TransportError{Op: op, URL: redactURL(req.URL), Msg: c.rd.redact(msg), Timeout: timeout, Attempts: attempts}
+	return &TransportError{Op: op, URL: redactURL(req.URL), Msg: c.rd.Redact(msg), Timeout: timeout, Attempts: attempts}
 }
 
 // checkRetry retries connection errors, 429 and 5xx (except 501), nothing
@@ -379,8 +403,9 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 }
 
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
-	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
-		n.Add(1)
+	if rec, ok := req.Context().Value(attemptsKey{}).(*attempts); ok {
+		rec.n.Add(1)
+		rec.lastSent.Store(time.Now().UnixNano())
 	}
 	if c.log == nil {
 		return

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
 
 // testSecret holds every character that encodes differently in a query, a
@@ -63,22 +64,19 @@ func newTestClient(t testing.TB, baseURL string, mod func(*Config)) *Client {
 
 func retries(n int) func(*Config) { return func(c *Config) { c.MaxRetries = n } }
 
-// assertNoSecret fails when text holds the secret in any of its forms, or
-// any 8-character piece of one (a form cut in two by shortening).
+// assertNoSecret fails when text holds a run of 8 characters of a secret in
+// any encoding, or 16 of a token's payload or signature (leakcheck, which
+// encodes forward and shares nothing with the redactor). A value with two
+// dots is taken for a token.
 func assertNoSecret(t testing.TB, text string, secrets ...string) {
 	t.Helper()
-	for _, s := range secrets {
-		for _, f := range Forms(s) {
-			if strings.Contains(text, f) {
-				t.Errorf("text leaks the secret as %q: %s", f, text)
-				continue
-			}
-			for i := 0; i+8 <= len(f); i++ {
-				if strings.Contains(text, f[i:i+8]) {
-					t.Errorf("text leaks a piece %q of the secret form %q: %s", f[i:i+8], f, text)
-					break
-				}
-			}
+	for i, s := range secrets {
+		found := leakcheck.FindSecret(text, s)
+		if strings.Count(s, ".") == 2 {
+			found = leakcheck.FindToken(text, s)
+		}
+		if len(found) > 0 {
+			t.Errorf("text leaks value #%d: %v\n%s", i, found, text)
 		}
 	}
 }
@@ -192,8 +190,10 @@ func TestAccessTokenFromEmulator(t *testing.T) {
 			if got := emu.TokenRequests(); got != 1 {
 				t.Errorf("emulator saw %d token requests, want 1", got)
 			}
-			// The client now redacts the token it was given.
-			if got := c.Redact("Authorization: Bearer " + tok.AccessToken); got != "Authorization: Bearer "+Redacted {
+			// The client now redacts the token it was given (but for the
+			// JWT header, the same for every token).
+			header := strings.Split(tok.AccessToken, ".")[0]
+			if got := c.Redact("Authorization: Bearer " + tok.AccessToken); got != "Authorization: Bearer "+header+"."+Redacted {
 				t.Errorf("Redact(token) = %q", got)
 			}
 			if got := c.Redact("secret=" + url.QueryEscape(testSecret)); got != "secret="+Redacted {
@@ -203,12 +203,13 @@ func TestAccessTokenFromEmulator(t *testing.T) {
 	}
 }
 
-// ExpiresAt counts from when the answer arrived, not from when the request
-// was sent: with 300 ms of latency it must be at least start+300ms+expires_in.
-func TestAccessTokenExpiryCountsFromResponse(t *testing.T) {
+// ExpiresAt counts expires_in from when the request was sent, not from when
+// the answer arrived: FACEKI's clock started no later than that, and counting
+// from the answer would overstate the life by the round trip (300 ms here).
+func TestAccessTokenExpiryCountsFromRequestSent(t *testing.T) {
 	t.Parallel()
 	const latency = 300 * time.Millisecond
-	emu := startEmu(t, emulator.Options{Latency: latency, ExpiresIn: 10 * time.Minute})
+	emu := startEmu(t, emulator.Options{Latency: latency, ExpiresIn: 10 * time.Minute, OmitJWTExp: true})
 	c := newTestClient(t, emu.URL, nil)
 	start := time.Now()
 	tok, err := c.AccessToken(context.Background())
@@ -216,7 +217,10 @@ func TestAccessTokenExpiryCountsFromResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	within(t, "ExpiresAt", tok.ExpiresAt, start.Add(latency+10*time.Minute), end.Add(10*time.Minute))
+	if end.Sub(start) < latency {
+		t.Fatalf("the answer came after %s, before the emulator's latency", end.Sub(start))
+	}
+	within(t, "ExpiresAt", tok.ExpiresAt, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
 }
 
 func TestAccessTokenJWTExpFallback(t *testing.T) {
@@ -553,7 +557,12 @@ func TestRetryAfterBeyondCapFailsAtOnce(t *testing.T) {
 			if el := time.Since(start); el > 2*time.Second {
 				t.Errorf("took %s, want an immediate failure", el)
 			}
-			apiErr := wantAPIError(t, err, KindRateLimited)
+			// A 503 asking for an hour is FACEKI unavailable, not rate limiting.
+			kind := KindRateLimited
+			if tc.status == http.StatusServiceUnavailable {
+				kind = KindUnavailable
+			}
+			apiErr := wantAPIError(t, err, kind)
 			if apiErr.HTTPStatus != tc.status || apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
 				t.Errorf("HTTPStatus = %d, Attempts = %d, emulator saw %d; want %d, 1, 1", apiErr.HTTPStatus, apiErr.Attempts, emu.TokenRequests(), tc.status)
 			}
@@ -572,7 +581,7 @@ func TestHTML500RetriedThenFails(t *testing.T) {
 	emu.Faults(emulator.HTML500, emulator.HTML500)
 	c := newTestClient(t, emu.URL, retries(1))
 	_, err := c.AccessToken(context.Background())
-	apiErr := wantAPIError(t, err, KindServer)
+	apiErr := wantAPIError(t, err, KindUnavailable)
 	if apiErr.HTTPStatus != 500 || apiErr.Attempts != 2 || emu.TokenRequests() != 2 {
 		t.Errorf("HTTPStatus = %d, Attempts = %d, emulator saw %d; want 500, 2, 2", apiErr.HTTPStatus, apiErr.Attempts, emu.TokenRequests())
 	}
@@ -645,17 +654,17 @@ func TestClientErrorsNotRetried(t *testing.T) {
 	}{
 		{"401 wrong credentials", nil, KindCredentials, 401,
 			`FACEKI token request failed: HTTP 401, message "Invalid client credentials"`},
-		{"422 documented", &emulator.Fault{Status: 422, Body: `{"status":false,"message":"client id is required","statusCode":422,"data":{}}`}, KindCredentials, 422,
+		{"422 documented", &emulator.Fault{Status: 422, Body: `{"status":false,"message":"client id is required","statusCode":422,"data":{}}`}, KindBadRequest, 422,
 			`FACEKI token request failed: HTTP 422, message "client id is required"`},
-		{"422 message list", &emulator.Fault{Status: 422, Body: `{"status":false,"message":["clientId must be a string","clientSecret should not be empty"],"statusCode":422,"data":{}}`}, KindCredentials, 422,
+		{"422 message list", &emulator.Fault{Status: 422, Body: `{"status":false,"message":["clientId must be a string","clientSecret should not be empty"],"statusCode":422,"data":{}}`}, KindBadRequest, 422,
 			`FACEKI token request failed: HTTP 422, message "clientId must be a string; clientSecret should not be empty"`},
 		{"403", &emulator.Fault{Status: 403, Body: `{"status":false,"message":"Forbidden","statusCode":403,"data":{}}`}, KindCredentials, 403,
 			`FACEKI token request failed: HTTP 403, message "Forbidden"`},
-		{"400 with other statusCode", &emulator.Fault{Status: 400, Body: `{"status":false,"message":"bad","statusCode":4001,"data":{}}`}, KindCredentials, 400,
+		{"400 with other statusCode", &emulator.Fault{Status: 400, Body: `{"status":false,"message":"bad","statusCode":4001,"data":{}}`}, KindBadRequest, 400,
 			`FACEKI token request failed: HTTP 400, statusCode 4001, message "bad"`},
 		{"404 HTML", &emulator.Fault{Status: 404, Body: "<html><body><h1>Not Found</h1></body></html>", Header: map[string]string{"Content-Type": "text/html"}}, KindRequest, 404,
 			`FACEKI token request failed: HTTP 404: response is HTML, not FACEKI's JSON (a proxy or gateway page?): Not Found`},
-		{"501", &emulator.Fault{Status: 501, Body: `{"status":false,"message":"Not Implemented","statusCode":501,"data":{}}`}, KindServer, 501,
+		{"501", &emulator.Fault{Status: 501, Body: `{"status":false,"message":"Not Implemented","statusCode":501,"data":{}}`}, KindUnavailable, 501,
 			`FACEKI token request failed: HTTP 501, message "Not Implemented"`},
 	}
 	for _, tc := range cases {
@@ -691,7 +700,7 @@ func TestAPIErrorFields422(t *testing.T) {
 	emu.Faults(emulator.Fault{Status: 422, Body: `{"status":false,"message":"client secret is required","statusCode":422,"data":{}}`})
 	c := newTestClient(t, emu.URL, nil)
 	_, err := c.AccessToken(context.Background())
-	apiErr := wantAPIError(t, err, KindCredentials)
+	apiErr := wantAPIError(t, err, KindBadRequest)
 	if apiErr.Op != "token request" || apiErr.StatusCode != 422 || apiErr.HasResponseCode || apiErr.Message != "client secret is required" || apiErr.Detail != "" {
 		t.Errorf("APIError = %#v", *apiErr)
 	}
@@ -769,7 +778,7 @@ func TestEchoedSecretIsRedacted(t *testing.T) {
 	log := &recLogger{}
 	c := newTestClient(t, emu.URL, func(c *Config) { c.MaxRetries = 1; c.Logger = log })
 	_, err := c.AccessToken(context.Background())
-	apiErr := wantAPIError(t, err, KindCredentials)
+	apiErr := wantAPIError(t, err, KindBadRequest)
 	wantMsg := "bad request: /auth/api/access-token?clientId=" + testClientID + "&clientSecret=" + Redacted + " (" + Redacted + ")"
 	if apiErr.Message != wantMsg {
 		t.Errorf("Message = %q\n want %q", apiErr.Message, wantMsg)
@@ -908,7 +917,7 @@ func TestNegativeMaxRetriesMeansOneAttempt(t *testing.T) {
 	emu.Faults(emulator.Unavailable, emulator.Unavailable)
 	c := newTestClient(t, emu.URL, retries(-1))
 	_, err := c.AccessToken(context.Background())
-	apiErr := wantAPIError(t, err, KindServer)
+	apiErr := wantAPIError(t, err, KindUnavailable)
 	if apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
 		t.Errorf("Attempts = %d, emulator saw %d; want 1", apiErr.Attempts, emu.TokenRequests())
 	}
@@ -1022,7 +1031,7 @@ func TestPersistentUnavailableBoundedAttempts(t *testing.T) {
 	start := time.Now()
 	_, err := c.AccessToken(context.Background())
 	elapsed := time.Since(start)
-	apiErr := wantAPIError(t, err, KindServer)
+	apiErr := wantAPIError(t, err, KindUnavailable)
 	if got := emu.TokenRequests(); got != 3 || apiErr.Attempts != 3 {
 		t.Errorf("emulator saw %d token requests, Attempts = %d; want 3 (max_retries+1)", got, apiErr.Attempts)
 	}
@@ -1118,4 +1127,112 @@ func (l *recLogger) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
+}
+
+// TestFailureClassifiedByWhatFACEKISaid: a body with "status": false or a
+// statusCode of 4xx/5xx is a failure whatever the HTTP status, and its
+// statusCode decides the kind.
+func TestFailureClassifiedByWhatFACEKISaid(t *testing.T) {
+	t.Parallel()
+	failure := func(code int, msg string) string {
+		return fmt.Sprintf(`{"status":false,"message":%q,"statusCode":%d,"data":{}}`, msg, code)
+	}
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		kind   ErrorKind
+		want   string
+	}{
+		{"200 carrying 401", 200, failure(401, "Invalid client credentials"), KindCredentials,
+			`FACEKI token request failed: HTTP 200, statusCode 401, message "Invalid client credentials"`},
+		{"200 carrying 403", 200, failure(403, "Forbidden"), KindCredentials, "statusCode 403"},
+		{"200 carrying 422", 200, failure(422, "client id is required"), KindBadRequest, "statusCode 422"},
+		{"200 carrying 429", 200, failure(429, "Too Many Requests"), KindRateLimited, "statusCode 429"},
+		{"200 carrying 503", 200, failure(503, "Service Unavailable"), KindUnavailable, "statusCode 503"},
+		{"201 carrying 401", 201, failure(401, "Invalid client credentials"), KindCredentials, "HTTP 201, statusCode 401"},
+		{"200 with status false only", 200, `{"status":false,"message":"Account suspended"}`, KindServer,
+			`FACEKI token request failed: HTTP 200, message "Account suspended"`},
+		{"500 carrying 401", 500, failure(401, "Invalid client credentials"), KindCredentials, "HTTP 500, statusCode 401"},
+		{"200 with a success token and status false", 200,
+			`{"status":false,"responseCode":0,"data":{"access_token":"a.b.c"},"message":"nope"}`, KindServer, `message "nope"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, n := jsonServer(t, tc.status, tc.body)
+			c := newTestClient(t, srv.URL, retries(2))
+			tok, err := c.AccessToken(context.Background())
+			if err == nil {
+				t.Fatalf("got a token (%s), want a failure", tok)
+			}
+			apiErr := wantAPIError(t, err, tc.kind)
+			wantContains(t, err.Error(), tc.want)
+			if apiErr.HTTPStatus != tc.status {
+				t.Errorf("HTTPStatus = %d, want %d", apiErr.HTTPStatus, tc.status)
+			}
+			// Retries follow the HTTP status: a 2xx answer is final.
+			if tc.status < 300 && n.Load() != 1 {
+				t.Errorf("server saw %d requests, want 1", n.Load())
+			}
+		})
+	}
+}
+
+// TestTokenLifetimeIsTheEarliest: a token lives until the earlier of (the
+// time the request was sent + expires_in) and the JWT's exp, which FACEKI
+// enforces; when the two disagree by more than a minute, a warning names both.
+func TestTokenLifetimeIsTheEarliest(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		opts       emulator.Options
+		life       time.Duration // expected life from the request
+		warn, note bool
+	}{
+		{"exp earlier than expires_in", emulator.Options{ExpiresIn: time.Hour, JWTLifetime: 4 * time.Minute}, 4 * time.Minute, true, true},
+		{"expires_in earlier than exp", emulator.Options{ExpiresIn: 5 * time.Minute, JWTLifetime: time.Hour}, 5 * time.Minute, true, false},
+		{"agreeing within a minute", emulator.Options{ExpiresIn: time.Hour, JWTLifetime: time.Hour - 30*time.Second}, time.Hour - 30*time.Second, false, false},
+		{"expires_in only", emulator.Options{ExpiresIn: 10 * time.Minute, OmitJWTExp: true}, 10 * time.Minute, false, false},
+		{"exp only", emulator.Options{OmitExpiresIn: true, ExpiresIn: 20 * time.Minute}, 20 * time.Minute, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu := startEmu(t, tc.opts)
+			log := &recLogger{}
+			c := newTestClient(t, emu.URL, func(c *Config) { c.Logger = log })
+			start := time.Now()
+			tok, err := c.AccessToken(context.Background())
+			end := time.Now()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The JWT's exp has whole seconds.
+			within(t, "ExpiresAt", tok.ExpiresAt, start.Add(tc.life-time.Second), end.Add(tc.life))
+			exp, _ := emu.Issued(tok.AccessToken) // when the emulator stops accepting it
+			if tok.ExpiresAt.After(exp) {
+				t.Errorf("ExpiresAt %s is after the emulator stops accepting the token (%s)", tok.ExpiresAt, exp)
+			}
+			logged := log.String()
+			if got := strings.Contains(logged, "WARN FACEKI token expiry sources disagree"); got != tc.warn {
+				t.Errorf("warning logged = %v, want %v:\n%s", got, tc.warn, logged)
+			}
+			if tc.warn {
+				wantContains(t, logged, "expires_in_seconds:", "jwt_exp:", "expires_at:"+tok.ExpiresAt.Format(time.RFC3339))
+			}
+			assertNoSecret(t, logged, testSecret, tok.AccessToken)
+			err = tok.CheckValidity(time.Now(), tc.life+time.Minute)
+			var lifeErr *LifetimeError
+			if !errors.As(err, &lifeErr) {
+				t.Fatalf("CheckValidity(life + 1 min) = %v, want a *LifetimeError", err)
+			}
+			if got := strings.Contains(err.Error(), "the token's JWT exp claim ends it at"); got != tc.note {
+				t.Errorf("error names the JWT exp = %v, want %v: %s", got, tc.note, err)
+			}
+			if err := tok.CheckValidity(time.Now(), tc.life-5*time.Second); err != nil {
+				t.Errorf("CheckValidity(life - 5 s) = %v", err)
+			}
+		})
+	}
 }

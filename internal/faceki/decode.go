@@ -2,8 +2,11 @@ package faceki
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,9 +20,13 @@ import (
 type Token struct {
 	AccessToken string
 	TokenType   string
-	// ExpiresAt is when FACEKI says the token expires: the time of the response
-	// plus expires_in, else the JWT's exp claim. Zero when neither is known.
+	// ExpiresAt is when the token stops working: the earlier of the time the
+	// request was sent plus expires_in, and the JWT's exp claim (which FACEKI
+	// enforces). Zero when neither is known.
 	ExpiresAt time.Time
+	// expiryNote says why ExpiresAt is earlier than expires_in promised, for
+	// a LifetimeError; empty when the two sources agree.
+	expiryNote string
 }
 
 func (t Token) String() string   { return "faceki.Token{" + Redacted + "}" }
@@ -33,10 +40,20 @@ func (t Token) Remaining(now time.Time) (d time.Duration, ok bool) {
 	return t.ExpiresAt.Sub(now), true
 }
 
+// CheckValidity returns a *LifetimeError when t has less than minValidity of
+// life left at now. A token whose expiry is unknown passes.
+func (t Token) CheckValidity(now time.Time, minValidity time.Duration) error {
+	if left, known := t.Remaining(now); known && left < minValidity {
+		return &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: t.ExpiresAt, Note: t.expiryNote}
+	}
+	return nil
+}
+
 // envelope is FACEKI's response shape, success ({responseCode, data}) and
 // failure ({status, message, statusCode, data}) alike. Fields are decoded
 // leniently: a gateway or a newer API version may change their types.
 type envelope struct {
+	Status       json.RawMessage `json:"status"`
 	ResponseCode json.RawMessage `json:"responseCode"`
 	Message      json.RawMessage `json:"message"`
 	StatusCode   json.RawMessage `json:"statusCode"`
@@ -49,48 +66,100 @@ type tokenData struct {
 	TokenType   json.RawMessage `json:"token_type"`
 }
 
+// expiryDisagreement is how far expires_in and the JWT's exp may differ
+// before the provider warns: clocks and rounding account for seconds.
+const expiryDisagreement = time.Minute
+
 // decodeToken turns a token endpoint answer into a Token or a redacted error.
-func (c *Client) decodeToken(status int, body []byte, received time.Time) (Token, error) {
+func (c *Client) decodeToken(ctx context.Context, ans answer) (Token, error) {
 	const op = opToken
-	env, apiErr := c.decodeEnvelope(op, status, body)
+	env, apiErr := c.decodeEnvelope(op, ans.status, ans.body)
 	if apiErr != nil {
 		return Token{}, apiErr
 	}
 	var d tokenData
 	if len(env.Data) == 0 || json.Unmarshal(env.Data, &d) != nil {
-		return Token{}, c.apiError(op, KindBadResponse, status, env, "response has no data object with the token")
+		return Token{}, c.apiError(op, KindBadResponse, ans.status, env, "response has no data object with the token")
 	}
 	tok := Token{AccessToken: lenientString(d.AccessToken), TokenType: lenientString(d.TokenType)}
 	if tok.AccessToken == "" {
-		return Token{}, c.apiError(op, KindBadResponse, status, env, "response has responseCode 0 but no data.access_token")
+		return Token{}, c.apiError(op, KindBadResponse, ans.status, env, "response has responseCode 0 but no data.access_token")
 	}
+	// Known from here on, so that no later line can quote it.
+	c.rd.AddToken(tok.AccessToken)
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
-	if secs, ok := lenientInt(d.ExpiresIn); ok && secs > 0 {
-		tok.ExpiresAt = received.Add(time.Duration(secs) * time.Second).UTC()
-	} else if exp, ok := jwtExpiry(tok.AccessToken); ok {
-		tok.ExpiresAt = exp.UTC()
-	}
+	c.setExpiry(ctx, &tok, d.ExpiresIn, ans.sent)
 	return tok, nil
 }
 
-// decodeEnvelope parses the body and classifies every answer that is not
-// HTTP 2xx with responseCode 0.
+// setExpiry sets the token's lifetime: the earliest of the time the request
+// was sent plus expires_in (counting from the answer would overstate it by
+// the round trip) and the JWT's exp, read without verifying the signature.
+func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMessage, sent time.Time) {
+	if sent.IsZero() {
+		sent = time.Now()
+	}
+	var fromBody, fromJWT time.Time
+	secs, ok := lenientInt(expiresIn)
+	if ok && secs > 0 {
+		fromBody = sent.Add(time.Duration(secs) * time.Second).UTC()
+	}
+	if exp, ok := jwtExpiry(tok.AccessToken); ok {
+		fromJWT = exp.UTC()
+	}
+	switch {
+	case fromBody.IsZero():
+		tok.ExpiresAt = fromJWT
+	case fromJWT.IsZero() || fromBody.Before(fromJWT):
+		tok.ExpiresAt = fromBody
+	default:
+		tok.ExpiresAt = fromJWT
+	}
+	if fromBody.IsZero() || fromJWT.IsZero() {
+		return
+	}
+	if diff := fromBody.Sub(fromJWT).Abs(); diff > expiryDisagreement {
+		if fromJWT.Before(fromBody) {
+			tok.expiryNote = fmt.Sprintf("FACEKI's answer said expires_in %d s, but the token's JWT exp claim ends it at %s, and FACEKI enforces exp",
+				secs, fromJWT.Format(time.RFC3339))
+		}
+		if c.log != nil {
+			c.log.Warn(ctx, "FACEKI token expiry sources disagree; the earlier one counts", map[string]any{
+				"expires_in_seconds": secs, "expires_in_ends_at": fromBody.Format(time.RFC3339),
+				"jwt_exp": fromJWT.Format(time.RFC3339), "expires_at": tok.ExpiresAt.Format(time.RFC3339),
+			})
+		}
+	}
+}
+
+// decodeEnvelope parses the body and classifies every answer that is not a
+// success. A failure is classified by what FACEKI said: a body with
+// "status": false or a "statusCode" of 4xx/5xx fails whatever the HTTP
+// status, and its statusCode, when it has one, decides the kind.
 func (c *Client) decodeEnvelope(op string, status int, body []byte) (envelope, *APIError) {
 	var env envelope
 	trimmed := bytes.TrimSpace(body)
 	if err := json.Unmarshal(trimmed, &env); err != nil {
-		kind := kindForStatus(status, op)
-		if status >= 200 && status < 300 {
-			kind = KindBadResponse
+		kind := KindBadResponse
+		if status < 200 || status >= 300 {
+			kind = kindForCode(status, op)
 		}
-		return env, c.apiError(op, kind, status, env, describeNonJSON(trimmed, err, c.rd.redact))
+		return env, c.apiError(op, kind, status, env, describeNonJSON(trimmed, err, c.rd.Redact))
+	}
+	bodyCode, _ := lenientInt(env.StatusCode)
+	if bodyCode < 400 || bodyCode > 599 {
+		bodyCode = 0
+	}
+	if status < 200 || status >= 300 || bodyCode != 0 || string(env.Status) == "false" {
+		code := status
+		if bodyCode != 0 {
+			code = bodyCode
+		}
+		return env, c.apiError(op, kindForCode(code, op), status, env, "")
 	}
 	code, hasCode := lenientInt(env.ResponseCode)
-	if status < 200 || status >= 300 {
-		return env, c.apiError(op, kindForStatus(status, op), status, env, "")
-	}
 	switch {
 	case !hasCode:
 		return env, c.apiError(op, KindBadResponse, status, env, "response has no responseCode; check base_url points at FACEKI's API")
@@ -102,20 +171,23 @@ func (c *Client) decodeEnvelope(op string, status int, body []byte) (envelope, *
 	return env, nil
 }
 
-func kindForStatus(status int, op string) ErrorKind {
+// kindForCode classifies a failure by its HTTP-style code, whether the HTTP
+// status or the statusCode of FACEKI's body.
+func kindForCode(code int, op string) ErrorKind {
 	switch {
-	case status == http.StatusTooManyRequests:
-		return KindRateLimited
-	case status >= 500:
-		return KindServer
-	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusUnprocessableEntity ||
-		(status == http.StatusBadRequest && op == opToken):
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		if op == opToken {
 			return KindCredentials
 		}
 		return KindUnauthorized
-	case status >= 200 && status < 300:
-		return KindServer
+	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity:
+		return KindBadRequest
+	case code == http.StatusTooManyRequests:
+		return KindRateLimited
+	case code >= 500:
+		return KindUnavailable
+	case code >= 200 && code < 300:
+		return KindServer // "status": false with no code: FACEKI said no without saying why
 	default:
 		return KindRequest
 	}
@@ -123,21 +195,23 @@ func kindForStatus(status int, op string) ErrorKind {
 
 // apiError builds a redacted APIError from what the envelope holds.
 func (c *Client) apiError(op string, kind ErrorKind, status int, env envelope, detail string) *APIError {
-	e := &APIError{Kind: kind, Op: op, HTTPStatus: status, Detail: c.rd.redact(detail)}
+	e := &APIError{Kind: kind, Op: op, HTTPStatus: status, Detail: c.rd.Redact(detail)}
 	e.ResponseCode, e.HasResponseCode = lenientInt(env.ResponseCode)
 	if sc, ok := lenientInt(env.StatusCode); ok {
 		e.StatusCode = sc
 	}
-	e.Message = shorten(c.rd.redact(lenientMessage(env.Message)), 200)
+	e.Message = shorten(c.rd.Redact(lenientMessage(env.Message)), 200)
 	// Shortening can cut an encoded secret in two; redact the result again.
-	e.Message = c.rd.redact(e.Message)
+	e.Message = c.rd.Redact(e.Message)
 	return e
 }
 
 func describeNonJSON(body []byte, err error, redact func(string) string) string {
-	// Redact before quoting and again after stripping markup, both before
-	// shortening: a cut would leave a piece of the secret unredactable.
-	quote := func() string { return shorten(redact(textOf([]byte(redact(string(body))))), 120) }
+	// Redact the whole body before quoting it, and the quote again: stripping
+	// markup joins text that tags kept apart. (A run of the secret cut in two
+	// by shortening is either still 8 characters long, and redacted, or no
+	// longer a leak.)
+	quote := func() string { return redact(shorten(textOf([]byte(redact(string(body)))), 120)) }
 	switch {
 	case len(body) == 0:
 		return "response body is empty"
@@ -150,7 +224,8 @@ func describeNonJSON(body []byte, err error, redact func(string) string) string 
 	}
 }
 
-// textOf strips markup and control characters, for a short quote of a page.
+// textOf strips markup and control characters, and decodes character
+// references, for a short, readable quote of a page.
 func textOf(b []byte) string {
 	var out strings.Builder
 	inTag := false
@@ -168,7 +243,7 @@ func textOf(b []byte) string {
 			out.WriteRune(r)
 		}
 	}
-	return strings.Join(strings.Fields(out.String()), " ")
+	return strings.Join(strings.Fields(html.UnescapeString(out.String())), " ")
 }
 
 func shorten(s string, n int) string {

@@ -52,20 +52,24 @@ const (
 type ErrorKind int
 
 const (
-	// KindCredentials: FACEKI rejected client_id / client_secret (401, 403, 422).
+	// KindCredentials: FACEKI rejected client_id / client_secret (401 or 403 to a token request).
 	KindCredentials ErrorKind = iota + 1
-	// KindUnauthorized: a bearer-token call was rejected (401/403 on an API call).
+	// KindUnauthorized: a bearer-token call was rejected (401 or 403 to an API call).
 	KindUnauthorized
-	// KindRateLimited: 429 after every retry, or a Retry-After beyond the cap.
+	// KindRateLimited: 429 after every retry.
 	KindRateLimited
-	// KindServer: 5xx after every retry, or a non-zero responseCode.
+	// KindServer: a non-zero responseCode, or "status": false with no code.
 	KindServer
 	// KindBadResponse: a body that is not FACEKI's JSON, too large, or lacks the token.
 	KindBadResponse
-	// KindRequest: any other 4xx, e.g. a wrong base_url path (404).
+	// KindRequest: any other 4xx, e.g. a wrong base_url path (404), or a redirect.
 	KindRequest
 	// KindNoRules: responseCode 7001 NO_RULES_FOR_COMPANY.
 	KindNoRules
+	// KindBadRequest: 400 or 422, a missing or malformed parameter.
+	KindBadRequest
+	// KindUnavailable: 5xx after every retry, or with a Retry-After beyond the cap.
+	KindUnavailable
 )
 
 // APIError is a FACEKI answer that is not a success. Every string in it has
@@ -136,11 +140,16 @@ type LifetimeError struct {
 	Lifetime    time.Duration // life left on the freshest token FACEKI issued
 	MinValidity time.Duration
 	ExpiresAt   time.Time
+	Note        string // why the token lives shorter than FACEKI's expires_in said, if it does
 }
 
 func (e *LifetimeError) Error() string {
-	return fmt.Sprintf("the freshest FACEKI access token expires at %s, %s from now, which is less than the %s of validity asked for",
+	s := fmt.Sprintf("the freshest FACEKI access token expires at %s, %s from now, which is less than the %s of validity asked for",
 		e.ExpiresAt.UTC().Format(time.RFC3339), e.Lifetime.Round(time.Second), e.MinValidity)
+	if e.Note != "" {
+		s += " (" + e.Note + ")"
+	}
+	return s
 }
 
 // IsKind reports whether err is an *APIError of the given kind.

@@ -1,128 +1,244 @@
 package faceki
 
 import (
-	"encoding/json"
-	"html"
+	"encoding/base64"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
 
-// Redacted replaces every secret the client knows of.
+// Redacted replaces every span of text that decodes to a secret or a token.
 const Redacted = "[REDACTED]"
 
-// redactor removes secrets from text in every form they can take on the way
-// out: raw, query-encoded (as in the token URL), path-encoded, JSON-escaped.
-// Tokens are added as they are issued. Adding is cheap (a set insert); the
-// replacer is rebuilt only when text is next redacted, which is on error
-// paths, so a client that fetches many tokens does not pay per fetch.
-type redactor struct {
-	mu      sync.Mutex
-	secrets map[string]struct{}
-	r       *strings.Replacer // nil when secrets changed since it was built
+// Withheld replaces a whole text that was too costly to check (pathological
+// nesting of escapes): the redactor fails closed.
+const Withheld = "[REDACTED: text withheld, too costly to check for secrets]"
+
+// Shortest runs that count as a leak: a truncated echo is still a leak.
+const (
+	secretMinRun = 8  // characters of a client secret
+	tokenMinRun  = 16 // characters of a token's JWT payload or signature
+)
+
+// Redactor removes client secrets and access tokens from text before it
+// leaves the client: errors, diagnostics, log lines, anything quoted from a
+// response. It does not list encodings. It decodes: every span of the text
+// that, read through up to maxDepth layers of percent-encoding (either case,
+// "+" as a space), HTML character references (named, decimal, hex) and JSON
+// string escapes, contains a run of a secret (8 characters, or the whole
+// secret when shorter) or of a token (16 characters of its JWT payload or
+// signature) is replaced whole. Their Base64 and Base64url encodings, at all
+// three alignments, are matched the same way.
+//
+// One Redactor serves a whole provider process: every client adds its secret
+// and every token it fetches, so that any client recognises them all. It is
+// safe for concurrent use; adding is cheap, and the matcher is rebuilt only
+// when text is next redacted, which happens on error paths and log lines.
+type Redactor struct {
+	mu       sync.Mutex
+	patterns map[string]int // pattern text → shortest leaking run
+	m        *automaton     // nil when patterns changed since it was built
+	budget   int            // decoding work per byte of text (decodeBudget; tests lower it)
 }
 
-func newRedactor(secrets ...string) *redactor {
-	rd := &redactor{secrets: map[string]struct{}{}}
-	rd.add(secrets...)
-	return rd
+// NewRedactor returns a redactor that knows no secret yet.
+func NewRedactor() *Redactor {
+	return &Redactor{patterns: map[string]int{}, budget: decodeBudget}
 }
 
-// add registers secrets; empty strings are ignored.
-func (rd *redactor) add(secrets ...string) {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	for _, s := range secrets {
-		for _, form := range Forms(s) {
-			if _, ok := rd.secrets[form]; !ok {
-				rd.secrets[form] = struct{}{}
-				rd.r = nil
+// AddSecret registers a client secret.
+func (r *Redactor) AddSecret(secret string) {
+	r.addPattern(secret, secretMinRun)
+}
+
+// AddToken registers an access token. A JWT's header is the same for every
+// token FACEKI issues, so only its payload and signature are matched.
+func (r *Redactor) AddToken(token string) {
+	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
+		token = parts[1] + "." + parts[2]
+	}
+	r.addPattern(token, tokenMinRun)
+}
+
+// addPattern registers text (all of it when shorter than minRun), and its
+// Base64 forms unless text is too short for them to be told from words.
+func (r *Redactor) addPattern(text string, minRun int) {
+	if text == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.add(text, min(minRun, len(text)))
+	if len(text) < minRun {
+		return
+	}
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for align := 0; align < 3; align++ {
+			r.add(base64Core(enc, text, align), base64Run(minRun))
+		}
+	}
+}
+
+func (r *Redactor) add(text string, minRun int) {
+	if old, ok := r.patterns[text]; ok && old <= minRun {
+		return
+	}
+	r.patterns[text] = minRun
+	r.m = nil
+}
+
+// Redact returns text with every span that decodes to a run of a registered
+// secret or token replaced by Redacted, or Withheld when text is too costly
+// to check.
+func (r *Redactor) Redact(text string) string {
+	if text == "" {
+		return text
+	}
+	a := r.automaton()
+	if a == nil {
+		return text
+	}
+	spans, ok := a.leaks(text, r.budget)
+	if !ok {
+		return Withheld
+	}
+	if len(spans) == 0 {
+		return text
+	}
+	var b strings.Builder
+	last := 0
+	for _, s := range spans {
+		b.WriteString(text[last:s.start])
+		b.WriteString(Redacted)
+		last = s.end
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+func (r *Redactor) automaton() *automaton {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil && len(r.patterns) > 0 {
+		ps := make([]pattern, 0, len(r.patterns))
+		for text, minRun := range r.patterns {
+			ps = append(ps, pattern{text: text, minRun: minRun})
+		}
+		r.m = newAutomaton(ps)
+	}
+	return r.m
+}
+
+// base64Core is the part of the encoding of secret that does not depend on
+// the bytes around it, when it starts align bytes into a 3-byte group: the
+// characters whose 6 bits all come from the secret.
+func base64Core(enc *base64.Encoding, secret string, align int) string {
+	buf := make([]byte, align+len(secret))
+	copy(buf[align:], secret)
+	s := enc.EncodeToString(buf)
+	first := (8*align + 5) / 6
+	last := 8 * (align + len(secret)) / 6 // exclusive
+	return s[first:last]
+}
+
+// base64Run is the shortest Base64 run that carries n bytes, whatever
+// their alignment: the fewest characters whose 6 bits all come from them.
+func base64Run(n int) int {
+	run := n * 2
+	for align := 0; align < 3; align++ {
+		run = min(run, 8*(align+n)/6-(8*align+5)/6)
+	}
+	return run
+}
+
+type span struct{ start, end int }
+
+// leaks returns the spans of text that decode to a leaking run, merged and
+// in order. ok is false when the text is too costly to check.
+//
+// From every position it walks the tree of decodings (decoder) through the
+// automaton until the run read is as long as the longest minimum, keeping
+// the furthest end of a run that leaks. Overlapping windows then cover a
+// longer run whole.
+func (a *automaton) leaks(text string, budget int) (spans []span, ok bool) {
+	w := walker{a: a, d: newDecoder(text, budget)}
+	for p := 0; p < len(text); p++ {
+		end := w.from(p)
+		if w.d.budget <= 0 {
+			return nil, false
+		}
+		switch {
+		case end < 0:
+		case len(spans) > 0 && p <= spans[len(spans)-1].end:
+			spans[len(spans)-1].end = max(spans[len(spans)-1].end, end)
+		default:
+			spans = append(spans, span{p, end})
+		}
+	}
+	return spans, true
+}
+
+// walker searches the decodings of text for runs of the patterns.
+type walker struct {
+	a           *automaton
+	d           *decoder
+	stack, seen []node
+}
+
+// node is a place in the search: a position in the text, the automaton's
+// state there, and how many decoded bytes led to it.
+type node struct{ pos, state, length int }
+
+// from returns the furthest end of a leaking run that starts at p, or -1.
+func (w *walker) from(p int) int {
+	a, text := w.a, w.d.text
+	// Plain text, the common case: follow raw bytes until an escape.
+	s, end, q := int32(0), -1, p
+	for ; q < len(text) && !isEscapeStart(text[q]); q++ {
+		if s = a.next(s, text[q]); s < 0 {
+			return end
+		}
+		if n := q + 1 - p; n >= int(a.minRun[s]) {
+			end = q + 1
+			if n >= a.maxRun {
+				return end
 			}
 		}
 	}
-}
-
-func (rd *redactor) redact(s string) string {
-	rd.mu.Lock()
-	if rd.r == nil && len(rd.secrets) > 0 {
-		forms := make([]string, 0, len(rd.secrets))
-		for f := range rd.secrets {
-			forms = append(forms, f)
+	if q == len(text) {
+		return end
+	}
+	// Escapes: walk every decoding.
+	w.stack, w.seen = append(w.stack[:0], node{q, int(s), q - p}), w.seen[:0]
+	for len(w.stack) > 0 && w.d.budget > 0 {
+		n := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		w.d.budget--
+		us := []unit{byteUnit(text[n.pos], n.pos+1)}
+		if isEscapeStart(text[n.pos]) {
+			us = w.d.escapeUnits(n.pos, maxDepth)
 		}
-		// Longest first, so that an encoded form is replaced whole rather
-		// than leaving the tail of a longer match behind.
-		sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-		pairs := make([]string, 0, 2*len(forms))
-		for _, f := range forms {
-			pairs = append(pairs, f, Redacted)
-		}
-		rd.r = strings.NewReplacer(pairs...)
-	}
-	r := rd.r
-	rd.mu.Unlock()
-	if r == nil {
-		return s
-	}
-	return r.Replace(s)
-}
-
-// Forms returns the encodings under which s may appear in a URL, a log line
-// or a JSON document. Callers that mask logs elsewhere (the provider's tflog
-// masks) use the same list.
-func Forms(s string) []string {
-	if s == "" {
-		return nil
-	}
-	// QueryEscape with %20 for spaces is JavaScript's encodeURIComponent.
-	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20")}
-	if j, err := json.Marshal(s); err == nil { // HTML-escaping form: \u0026 for &
-		forms = append(forms, string(j[1:len(j)-1]))
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(s) == nil {
-		j := strings.TrimSpace(b.String())
-		forms = append(forms, j[1:len(j)-1])
-	}
-	// HTML-escaped, as an error page quoting the secret has it (&amp; for &).
-	forms = append(forms, html.EscapeString(s))
-	// Lower-case percent escapes, as some servers and proxies echo them.
-	forms = append(forms, lowerEscapes(url.QueryEscape(s)), lowerEscapes(url.PathEscape(s)))
-	out := forms[:0]
-	seen := map[string]bool{}
-	for _, f := range forms {
-		if f != "" && !seen[f] {
-			seen[f] = true
-			out = append(out, f)
+		for _, u := range us {
+			s := int32(n.state)
+			for i := 0; i < int(u.n) && s >= 0; i++ {
+				s = a.next(s, u.b[i])
+			}
+			if s < 0 {
+				continue
+			}
+			next := node{u.end, int(s), n.length + int(u.n)}
+			if next.length >= int(a.minRun[s]) {
+				end = max(end, u.end)
+			}
+			if next.length >= a.maxRun || u.end >= len(text) || slices.Contains(w.seen, next) {
+				continue
+			}
+			w.seen = append(w.seen, next)
+			w.stack = append(w.stack, next)
 		}
 	}
-	return out
-}
-
-// RedactAll removes every form of the given secrets from text, for callers
-// that must quote input before a client exists (e.g. an invalid base_url).
-func RedactAll(text string, secrets ...string) string {
-	return newRedactor(secrets...).redact(text)
-}
-
-func lowerEscapes(s string) string {
-	b := []byte(s)
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' {
-			b[i+1] = toLowerHex(b[i+1])
-			b[i+2] = toLowerHex(b[i+2])
-		}
-	}
-	return string(b)
-}
-
-func toLowerHex(c byte) byte {
-	if c >= 'A' && c <= 'F' {
-		return c + ('a' - 'A')
-	}
-	return c
+	return end
 }
 
 // redactURL renders u without user info, query or fragment, so that no

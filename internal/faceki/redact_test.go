@@ -1,173 +1,418 @@
 package faceki
 
 import (
-	"encoding/json"
+	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
-	"slices"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
 
 // richSecret has a character of every class that encodes differently in a
-// query, a path and JSON (with and without HTML escaping).
-const richSecret = `a"b\c<d>&e+f/g=h%2fi j`
+// query, a path, HTML and JSON.
+const richSecret = `a"b\c<d>&e+f/g=h%2fi j#k?l'm`
 
-func TestFormsListsEveryEncoding(t *testing.T) {
-	t.Parallel()
-	got := Forms(richSecret)
-	want := []string{
-		richSecret, // raw
-		`a%22b%5Cc%3Cd%3E%26e%2Bf%2Fg%3Dh%252fi+j`,   // url.QueryEscape
-		`a%22b%5Cc%3Cd%3E&e+f%2Fg=h%252fi%20j`,       // url.PathEscape
-		`a%22b%5Cc%3Cd%3E%26e%2Bf%2Fg%3Dh%252fi%20j`, // encodeURIComponent (query escape, %20 for spaces)
-		`a\"b\\c\u003cd\u003e\u0026e+f/g=h%2fi j`,    // json.Marshal (HTML-escaping)
-		`a\"b\\c<d>&e+f/g=h%2fi j`,                   // JSON without HTML escaping
-		`a&#34;b\c&lt;d&gt;&amp;e+f/g=h%2fi j`,       // html.EscapeString, as an error page quotes it
-		`a%22b%5cc%3cd%3e%26e%2bf%2fg%3dh%252fi+j`,   // query, lower-case escapes
-		`a%22b%5cc%3cd%3e&e+f%2fg=h%252fi%20j`,       // path, lower-case escapes
+// The property test's budget in `make test`; FACEKI_REDACT_CASES raises it,
+// and `go test -fuzz FuzzRedact` runs the same property for as long as asked.
+const propertyCases = 2000
+
+// encoder is one layer of encoding the property test composes.
+type encoder struct {
+	name string
+	enc  func(string) string
+}
+
+// layers are the encodings a server, a gateway or a log may wrap a secret
+// in; leakcheck's single encodings, plus mixed-case percent escapes and
+// named HTML references.
+var layers = func() []encoder {
+	var out []encoder
+	for _, e := range leakcheck.Encodings[1:] { // not "raw"
+		out = append(out, encoder{e.Name, e.Encode})
 	}
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			t.Errorf("Forms(%q) lacks %q; got %q", richSecret, w, got)
+	return append(out,
+		encoder{"percent, mixed-case hex", func(s string) string {
+			var b strings.Builder
+			for i := 0; i < len(s); i++ {
+				h := fmt.Sprintf("%02X", s[i])
+				if i%2 == 1 {
+					h = strings.ToLower(h)
+				}
+				b.WriteString("%" + h)
+			}
+			return b.String()
+		}},
+		encoder{"HTML named references", func(s string) string {
+			named := map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&apos;", '+': "&plus;",
+				'/': "&sol;", '=': "&equals;", '%': "&percnt;", '#': "&num;", '?': "&quest;", '\\': "&bsol;", ' ': "&#32;"}
+			var b strings.Builder
+			for _, r := range s {
+				if n, ok := named[r]; ok {
+					b.WriteString(n)
+				} else {
+					b.WriteRune(r)
+				}
+			}
+			return b.String()
+		}},
+	)
+}()
+
+// printable is the secret alphabet: all of printable ASCII.
+func randomPrintable(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(' ' + rng.IntN(95))
+	}
+	return string(b)
+}
+
+// compose wraps s in up to three random layers; half the time the first is
+// Base64 (at a random alignment, inside other bytes), as a Basic
+// credential or a blob would carry it.
+func compose(rng *rand.Rand, s string) (string, []string) {
+	var names []string
+	if rng.IntN(2) == 0 {
+		enc := base64.StdEncoding
+		if rng.IntN(2) == 0 {
+			enc = base64.URLEncoding
 		}
+		prefix := randomPrintable(rng, rng.IntN(3))
+		s = enc.EncodeToString([]byte(prefix + s + randomPrintable(rng, rng.IntN(3))))
+		names = append(names, fmt.Sprintf("base64 after %d bytes", len(prefix)))
 	}
-	if len(got) != len(want) {
-		t.Errorf("Forms(%q) has %d forms, want %d (duplicates or extras): %q", richSecret, len(got), len(want), got)
+	for n := rng.IntN(4); n > 0; n-- {
+		l := layers[rng.IntN(len(layers))]
+		s = l.enc(s)
+		names = append(names, l.name)
 	}
-	// The same list must match what the encoders produce, not only the
-	// literals above.
-	if q := url.QueryEscape(richSecret); !slices.Contains(got, q) {
-		t.Errorf("Forms lacks url.QueryEscape form %q", q)
+	return s, names
+}
+
+// piece is the secret, or a run of it of at least 8 characters: a "hint"
+// or a cut that still leaks.
+func piece(rng *rand.Rand, secret string) string {
+	if rng.IntN(3) == 0 || len(secret) <= leakcheck.SecretRun {
+		return secret
 	}
-	if p := url.PathEscape(richSecret); !slices.Contains(got, p) {
-		t.Errorf("Forms lacks url.PathEscape form %q", p)
+	n := leakcheck.SecretRun + rng.IntN(len(secret)-leakcheck.SecretRun+1)
+	start := rng.IntN(len(secret) - n + 1)
+	return secret[start : start+n]
+}
+
+// filler is ordinary text around the secret, with escapes of its own.
+func filler(rng *rand.Rand) string {
+	words := []string{"error", "%41", "&amp;", `\u0041`, "&#x2F;", "returnUrl=", "<p>", `\"`, "%2B", "token", "+", " "}
+	var b strings.Builder
+	for n := rng.IntN(8); n > 0; n-- {
+		b.WriteString(words[rng.IntN(len(words))])
 	}
-	j, _ := json.Marshal(richSecret)
-	if js := string(j[1 : len(j)-1]); !slices.Contains(got, js) {
-		t.Errorf("Forms lacks json.Marshal form %q", js)
+	return b.String()
+}
+
+// checkRedacted is the property: whatever the encoding, no run of 8
+// characters of the secret survives in any single encoding.
+func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string) {
+	t.Helper()
+	out := rd.Redact(text)
+	if found := leakcheck.FindSecret(out, secret); len(found) > 0 {
+		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %q\noutput %q", secret, how, found, text, out)
 	}
 }
 
-func TestFormsDeduplicatesAndHandlesEmpty(t *testing.T) {
+func propertySeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FACEKI_REDACT_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("FACEKI_REDACT_SEED=%d reproduces this run", seed)
+	return seed
+}
+
+func TestRedactProperty(t *testing.T) {
 	t.Parallel()
-	if f := Forms(""); f != nil {
-		t.Errorf("Forms(\"\") = %q, want nil", f)
+	cases := propertyCases
+	if s := os.Getenv("FACEKI_REDACT_CASES"); s != "" {
+		cases, _ = strconv.Atoi(s)
 	}
-	// A plain alphanumeric secret has one form only.
-	if f := Forms("abcDEF123"); len(f) != 1 || f[0] != "abcDEF123" {
-		t.Errorf("Forms(plain) = %q, want [abcDEF123]", f)
-	}
-	seen := map[string]bool{}
-	for _, f := range Forms(testSecret) {
-		if seen[f] {
-			t.Errorf("Forms(%q) repeats %q", testSecret, f)
+	rng := rand.New(rand.NewPCG(propertySeed(t), 0))
+	start := time.Now()
+	for i := 0; i < cases; i++ {
+		secret := randomPrintable(rng, 8+rng.IntN(57))
+		rd := NewRedactor()
+		rd.AddSecret(secret)
+		p := piece(rng, secret)
+		enc, names := compose(rng, p)
+		text := filler(rng) + " " + enc + " " + filler(rng)
+		checkRedacted(t, rd, secret, text, fmt.Sprintf("%d characters of it, %v", len(p), names))
+
+		// Text without the secret comes out unchanged.
+		plain := filler(rng) + " " + randomPrintable(rng, rng.IntN(200)) + " " + filler(rng)
+		if out := rd.Redact(plain); out != plain {
+			t.Fatalf("secret %q: text without it changed:\ninput  %q\noutput %q", secret, plain, out)
 		}
-		seen[f] = true
-		if f == "" {
-			t.Error("Forms returned an empty form")
+	}
+	t.Logf("%d cases (secret, encoding, text without the secret) in %s", cases, time.Since(start).Round(time.Millisecond))
+}
+
+func TestRedactPropertyTokens(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(propertySeed(t), 1))
+	for i := 0; i < propertyCases/5; i++ {
+		tok := randomJWT(rng)
+		rd := NewRedactor()
+		rd.AddToken(tok)
+		p := tok
+		if rng.IntN(2) == 0 { // a run of 16 or more of the payload or signature
+			sec := leakcheck.TokenSecret(tok)
+			n := leakcheck.TokenRun + rng.IntN(len(sec)-leakcheck.TokenRun)
+			start := rng.IntN(len(sec) - n + 1)
+			p = sec[start : start+n]
+		}
+		enc, names := compose(rng, p)
+		out := rd.Redact(filler(rng) + " Bearer " + enc + " " + filler(rng))
+		if found := leakcheck.FindToken(out, tok); len(found) > 0 {
+			t.Fatalf("token encoded as %v leaks (%v): %q", names, found, out)
 		}
 	}
 }
 
-func TestRedactorReplacesEveryForm(t *testing.T) {
-	t.Parallel()
-	for _, secret := range []string{richSecret, testSecret} {
-		rd := newRedactor(secret)
-		for _, form := range Forms(secret) {
-			in := "before " + form + " middle " + form + " after"
-			out := rd.redact(in)
-			if want := "before " + Redacted + " middle " + Redacted + " after"; out != want {
-				t.Errorf("secret %q, form %q: redact(%q) = %q, want %q", secret, form, in, out, want)
+func randomJWT(rng *rand.Rand) string {
+	b64 := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
+	return header + "." + b64(40+rng.IntN(200)) + "." + b64(64+rng.IntN(200))
+}
+
+// FuzzRedact runs the property on inputs the fuzzer chooses: a secret, the
+// text around it, which layers wrap it and which run of it is quoted.
+func FuzzRedact(f *testing.F) {
+	f.Add(richSecret, "returnUrl=", " (hint)", uint64(0x1234), uint8(0), uint8(40))
+	f.Add("Tf9+k/Qz=8&Lm%2F w4 Rx", "<p>", "</p>", uint64(0x77), uint8(3), uint8(12))
+	f.Add(`%41%41%41%41&amp;\u0041`, `\\`, "%", uint64(0xffff), uint8(1), uint8(9))
+	f.Fuzz(func(t *testing.T, secret, before, after string, ops uint64, start, length uint8) {
+		for i := 0; i < len(secret); i++ {
+			if secret[i] < ' ' || secret[i] > '~' {
+				return // printable ASCII secrets, as FACEKI generates (and more)
 			}
 		}
-		// All forms in one text, as a URL and a JSON body echoing each other.
-		all := strings.Join(Forms(secret), " | ")
-		out := rd.redact(all)
-		assertNoSecret(t, out, secret)
-		if n := strings.Count(out, Redacted); n != len(Forms(secret)) {
-			t.Errorf("redact replaced %d forms, want %d: %q", n, len(Forms(secret)), out)
+		if len(secret) < leakcheck.SecretRun || len(secret) > 200 || len(before)+len(after) > 4096 {
+			return
 		}
-	}
+		rd := NewRedactor()
+		rd.AddSecret(secret)
+		// The run quoted: from start, at least 8 characters.
+		s := int(start) % (len(secret) - leakcheck.SecretRun + 1)
+		n := leakcheck.SecretRun + int(length)%(len(secret)-s-leakcheck.SecretRun+1)
+		p := secret[s : s+n]
+		var names []string
+		for i := uint64(0); i < ops%4; i++ {
+			l := layers[(ops>>(8+8*i))%uint64(len(layers))]
+			p = l.enc(p)
+			names = append(names, l.name)
+		}
+		checkRedacted(t, rd, secret, before+" "+p+" "+after, fmt.Sprint(names))
+
+		// Around the secret, text that cannot decode to it (no escapes, none
+		// of its characters, no "+" or space) comes out unchanged.
+		if !strings.ContainsAny(before, "%&\\+ "+secret) {
+			if out := rd.Redact(before); out != before {
+				t.Fatalf("text without the secret changed: %q → %q", before, out)
+			}
+		}
+	})
 }
 
-func TestRedactorRealWorldShapes(t *testing.T) {
+// TestRedactClasses names each form the issue found leaking, one by one.
+func TestRedactClasses(t *testing.T) {
 	t.Parallel()
-	rd := newRedactor(testSecret)
-	u := url.URL{Scheme: "https", Host: "sdk.faceki.com", Path: "/auth/api/access-token",
-		RawQuery: url.Values{"clientId": {"id"}, "clientSecret": {testSecret}}.Encode()}
-	body, _ := json.Marshal(map[string]string{"clientSecret": testSecret, "url": u.String()})
+	rd := NewRedactor()
+	rd.AddSecret(testSecret)
+	q := url.QueryEscape(testSecret)
+	requestURI := "/auth/api/access-token?clientId=acme&clientSecret=" + q
 	cases := map[string]string{
-		"url":          u.String(),
-		"url error":    (&url.Error{Op: "Get", URL: u.String(), Err: fmt.Errorf("connection refused")}).Error(),
-		"json body":    string(body),
-		"quoted":       fmt.Sprintf("%q", testSecret),
-		"lower escape": "GET /auth/api/access-token?clientSecret=Tf9%2bk%2fQz%3d8%26Lm%252F+w4+Rx",
-		"lower path":   "/x/Tf9+k%2fQz=8&Lm%252F%20w4%20Rx/y",
+		"raw":                         testSecret,
+		"query":                       q,
+		"query twice (returnUrl=)":    "https://login.example/?returnUrl=" + url.QueryEscape(requestURI),
+		"query three times":           url.QueryEscape(url.QueryEscape(requestURI)),
+		"mixed-case escapes":          "Tf9%2bk%2FQz%3d8%26Lm%252f+w4+Rx",
+		"HTML decimal references":     leakcheck.Encodings[9].Encode(testSecret),
+		"HTML hex references":         "&#x54;&#X66;&#x39;&#x2B;&#x6b;&#X2f;&#x51;&#x7a;&#x3D;&#x38;",
+		"HTML references of a query":  leakcheck.Encodings[9].Encode(requestURI),
+		"named references":            "Tf9&plus;k&sol;Qz&equals;8&amp;Lm&percnt;2F w4 Rx",
+		"JSON \\u escapes":            `\u0054\u0066\u0039\u002b\u006b\u002f\u0051\u007a\u003d\u0038`,
+		"JSON escaped slash":          `Tf9+k\/Qz=8&Lm%2F w4 Rx`,
+		"hint: first dozen":           "the secret starts with " + testSecret[:12] + "…",
+		"hint: 8 in the middle":       "…" + testSecret[6:14] + "…",
+		"+ as a space, space as +":    strings.ReplaceAll(testSecret, " ", "+"),
+		"Base64 (Basic credentials)":  "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:"+testSecret)),
+		"Base64url after one byte":    base64.RawURLEncoding.EncodeToString([]byte("x" + testSecret)),
+		"Base64 of a hint":            base64.StdEncoding.EncodeToString([]byte(testSecret[:9])),
+		"JSON inside HTML inside URL": url.QueryEscape(leakcheck.Encodings[8].Encode(`{"s":"` + testSecret + `"}`)),
 	}
-	for name, in := range cases {
-		if !containsAnyForm(in, testSecret) {
-			t.Fatalf("%s: test input %q holds no form of the secret", name, in)
+	for name, text := range cases {
+		out := rd.Redact("before " + text + " after")
+		if !strings.Contains(out, Redacted) || !strings.HasPrefix(out, "before ") || !strings.HasSuffix(out, " after") {
+			t.Errorf("%s: %q → %q", name, text, out)
 		}
-		out := rd.redact(in)
 		assertNoSecret(t, out, testSecret)
-		if !strings.Contains(out, Redacted) {
-			t.Errorf("%s: redact(%q) = %q has no %s", name, in, out, Redacted)
+	}
+}
+
+// TestRedactReplacesTheWholeSpan: an encoded secret is replaced from the
+// first character of its encoding to the last, and nothing else is.
+func TestRedactReplacesTheWholeSpan(t *testing.T) {
+	t.Parallel()
+	rd := NewRedactor()
+	rd.AddSecret("abcdefghij")
+	cases := map[string]string{
+		"x=abcdefghij&y=1":                                      "x=" + Redacted + "&y=1",
+		"x=%61%62%63%64%65%66%67%68%69%6A;":                     "x=" + Redacted + ";",
+		"<b>&#97;&#98;&#99;&#100;&#101;&#102;&#103;&#104;</b>":  "<b>" + Redacted + "</b>",
+		`"\u0061bcdefgh" and abcdefg`:                           `"` + Redacted + `" and abcdefg`, // 7 characters are not a leak
+		"abcdefghij abcdefghij":                                 Redacted + " " + Redacted,
+		"%2561%2562%2563%2564%2565%2566%2567%2568 and the rest": Redacted + " and the rest",
+	}
+	for in, want := range cases {
+		if got := rd.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-func TestRedactorLongestFormFirst(t *testing.T) {
+// TestRedactTokens: 16 characters of a token's payload or signature are a
+// leak; the header, the same for every token, is not secret.
+func TestRedactTokens(t *testing.T) {
 	t.Parallel()
-	// Two secrets, one a prefix of the other: the longer must be replaced
-	// whole, not leave its tail behind.
-	rd := newRedactor("abcd1234", "abcd1234efgh5678")
-	if got := rd.redact("x abcd1234efgh5678 y abcd1234 z"); got != "x "+Redacted+" y "+Redacted+" z" {
-		t.Errorf("redact = %q", got)
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
+	tok := header + ".eyJzdWIiOiJhY21lIiwiZXhwIjoxNzAwMDAwMDAwLCJqdGkiOiJ4eXoifQ.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU"
+	rd := NewRedactor()
+	rd.AddToken(tok)
+	if got := rd.Redact("Authorization: Bearer " + tok); got != "Authorization: Bearer "+header+"."+Redacted {
+		t.Errorf("bearer header: %q", got)
 	}
-	// A secret whose query form contains another form (the raw one, %25…).
-	rd = newRedactor("%41")
-	if got := rd.redact("q=%2541 p=%41"); got != "q="+Redacted+" p="+Redacted {
-		t.Errorf("redact = %q", got)
+	sig := strings.Split(tok, ".")[2]
+	if got := rd.Redact("sig " + sig[:16] + "!"); got != "sig "+Redacted+"!" {
+		t.Errorf("16 characters of the signature: %q", got)
+	}
+	if got := rd.Redact("sig " + sig[:15] + "!"); got != "sig "+sig[:15]+"!" {
+		t.Errorf("15 characters of the signature were redacted: %q", got)
+	}
+	if got := rd.Redact("header " + header); got != "header "+header {
+		t.Errorf("the header alone was redacted: %q", got)
+	}
+	// An opaque token (not a JWT) is matched whole.
+	rd.AddToken("opaque-token-0123456789abcdef")
+	if got := rd.Redact(url.QueryEscape("t=opaque-token-0123456789")); got != "t%3D"+Redacted {
+		t.Errorf("opaque token: %q", got)
 	}
 }
 
-func TestRedactorAddAndEmpty(t *testing.T) {
+// TestRedactShortSecret: a secret shorter than 8 characters is matched whole.
+func TestRedactShortSecret(t *testing.T) {
 	t.Parallel()
-	rd := newRedactor("")
-	if got := rd.redact("nothing to hide"); got != "nothing to hide" {
-		t.Errorf("empty redactor changed text: %q", got)
-	}
-	rd.add("", "tok.en.one")
-	if got := rd.redact("Bearer tok.en.one"); got != "Bearer "+Redacted {
-		t.Errorf("redact after add = %q", got)
-	}
-	rd.add("tok.en.one") // idempotent
-	rd.add("second-token")
-	if got := rd.redact("tok.en.one second-token"); got != Redacted+" "+Redacted {
-		t.Errorf("redact with two tokens = %q", got)
+	rd := NewRedactor()
+	rd.AddSecret("p+ss")
+	if got := rd.Redact("secret=p%2Bss, or p+s"); got != "secret="+Redacted+", or p+s" {
+		t.Errorf("Redact = %q", got)
 	}
 }
 
+// TestRedactorShared: one redactor serves every client of a process, so a
+// client redacts a token that another one fetched.
+func TestRedactorShared(t *testing.T) {
+	t.Parallel()
+	rd := NewRedactor()
+	if got := rd.Redact("nothing known yet " + testSecret); got != "nothing known yet "+testSecret {
+		t.Errorf("an empty redactor changed text: %q", got)
+	}
+	a := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.Redactor = rd })
+	b := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.Redactor = rd; c.ClientSecret = "another-secret-0123" })
+	tok := randomJWT(rand.New(rand.NewPCG(1, 2)))
+	rd.AddToken(tok) // as if b had fetched it
+	for _, c := range []*Client{a, b} {
+		out := c.Redact("a: " + testSecret + " b: another-secret-0123 tok: " + tok)
+		assertNoSecret(t, out, testSecret, "another-secret-0123", tok)
+	}
+}
+
+// TestRedactorConcurrent: adding and redacting at once is safe and every
+// token added before a redaction starts is matched.
 func TestRedactorConcurrent(t *testing.T) {
 	t.Parallel()
-	rd := newRedactor(testSecret)
+	rd := NewRedactor()
+	rd.AddSecret(testSecret)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := range 200 {
-			rd.add(fmt.Sprintf("token-%04d-xyz", i))
+			rd.AddToken(fmt.Sprintf("opaque-token-%04d-0123456789", i))
 		}
 	}()
 	for i := range 200 {
-		out := rd.redact("s=" + testSecret + fmt.Sprintf(" t=token-%04d-xyz", i))
+		out := rd.Redact("s=" + testSecret + fmt.Sprintf(" t=opaque-token-%04d-0123456789", i))
 		if strings.Contains(out, testSecret) {
 			t.Fatalf("secret survived: %q", out)
 		}
 	}
 	<-done
-	if got := rd.redact("token-0199-xyz"); got != Redacted {
+	if got := rd.Redact("opaque-token-0199-0123456789"); got != Redacted {
 		t.Errorf("last added token not redacted: %q", got)
+	}
+}
+
+// TestRedactNestedEscapesBounded: text made of nothing but nested escapes
+// is checked in bounded time, redacted where it decodes to the secret, and
+// left alone where it does not.
+func TestRedactNestedEscapesBounded(t *testing.T) {
+	t.Parallel()
+	nested := strings.Repeat(`%25&#37;\u0025&percnt;%2525`, 4000) // every character a '%', up to 3 layers deep
+	cases := []struct {
+		secret, want string
+	}{
+		{"%%%%%%%%%%%%%%%%", Redacted}, // it decodes to the secret everywhere: one span
+		{"%%%%%%%X%%%%%%%Y", nested},   // every decoding almost matches, none has 8
+	}
+	for _, c := range cases {
+		rd := NewRedactor()
+		rd.AddSecret(c.secret)
+		start := time.Now()
+		out := rd.Redact(nested)
+		took := time.Since(start)
+		t.Logf("secret %q: %d bytes of nested escapes → %q… in %s", c.secret, len(nested), out[:min(len(out), 30)], took.Round(time.Millisecond))
+		if out != c.want {
+			t.Errorf("secret %q: got %q…, want %q…", c.secret, out[:min(len(out), 60)], c.want[:min(len(c.want), 60)])
+		}
+		if took > 20*time.Second {
+			t.Errorf("secret %q: took %s", c.secret, took)
+		}
+	}
+}
+
+// TestRedactFailsClosed: text that would cost more than the budget to check
+// is withheld whole, never let through.
+func TestRedactFailsClosed(t *testing.T) {
+	t.Parallel()
+	rd := NewRedactor()
+	rd.AddSecret(testSecret)
+	rd.budget = 0 // only the fixed allowance: a few thousand decodings
+	nested := strings.Repeat(`%25&#37;\u0025&percnt;%2525`, 4000)
+	if out := rd.Redact(nested); out != Withheld {
+		t.Errorf("got %q…, want %q", out[:min(len(out), 60)], Withheld)
+	}
+	if out := rd.Redact("short text, " + testSecret); out != "short text, "+Redacted {
+		t.Errorf("within the allowance: %q", out)
 	}
 }
 
@@ -233,13 +478,4 @@ func TestTokenNeverPrintsItself(t *testing.T) {
 	if got := tok.String(); got != "faceki.Token{"+Redacted+"}" {
 		t.Errorf("String() = %q", got)
 	}
-}
-
-func containsAnyForm(s, secret string) bool {
-	for _, f := range Forms(secret) {
-		if strings.Contains(s, f) {
-			return true
-		}
-	}
-	return false
 }

@@ -99,11 +99,10 @@ func (c *Client) KYCRules(ctx context.Context) (Rules, error) {
 	return rules, err
 }
 
-// isRefused reports a bearer token refused with 401 or 403.
+// isRefused reports a bearer token refused: 401 or 403, in the HTTP status
+// or in the statusCode of FACEKI's body.
 func isRefused(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.Kind == KindUnauthorized &&
-		(apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden)
+	return IsKind(err, KindUnauthorized)
 }
 
 // dropShared removes tok from the shared cache, unless another caller has
@@ -123,17 +122,17 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	u.Path += kycRulesPath
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Rules{}, &ConfigError{Field: "base_url", Msg: c.rd.redact(err.Error())}
+		return Rules{}, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
 	}
 	req = c.withHeaders(req)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	status, body, _, attempts, err := c.do(req, op)
+	ans, err := c.do(req, op)
 	if err != nil {
 		return Rules{}, err
 	}
-	rules, apiErr := c.decodeRules(status, body)
+	rules, apiErr := c.decodeRules(ans.status, ans.body)
 	if apiErr != nil {
-		apiErr.Attempts = attempts
+		apiErr.Attempts = ans.attempts
 		return Rules{}, apiErr
 	}
 	return rules, nil

@@ -290,7 +290,7 @@ func TestKYCRules_badAnswers(t *testing.T) {
 		{"data not an object", 200, `{"responseCode":0,"data":"rules"}`, faceki.KindBadResponse, "no data object"},
 		{"html", 200, `<html><body>Gateway</body></html>`, faceki.KindBadResponse, "response is HTML"},
 		{"other code", 200, `{"responseCode":1000,"data":{}}`, faceki.KindServer, "1000 INTERNAL_SYSTEM_ERROR"},
-		{"server error", 500, `{"message":"boom"}`, faceki.KindServer, "HTTP 500"},
+		{"server error", 500, `{"message":"boom"}`, faceki.KindUnavailable, "HTTP 500"},
 		{"not found", 404, `Not Found`, faceki.KindRequest, "HTTP 404"},
 	}
 	for _, tc := range cases {
@@ -364,5 +364,42 @@ func show(v reflect.Value) string {
 		return fmt.Sprintf("%#v", v.Elem().Interface())
 	default:
 		return fmt.Sprintf("%#v", v.Interface())
+	}
+}
+
+// TestKYCRules_onlyRefusalsRefetch: only a refused token (401/403, in the
+// HTTP status or in FACEKI's body) is dropped and fetched anew; any other
+// failure is reported as it is, without claiming a refetch.
+func TestKYCRules_onlyRefusalsRefetch(t *testing.T) {
+	cases := []struct {
+		name         string
+		status       int
+		body         string
+		kind         faceki.ErrorKind
+		tokens, hits int // token and rules requests
+	}{
+		{"422", 422, `{"status":false,"message":"missing parameter","statusCode":422,"data":{}}`, faceki.KindBadRequest, 1, 1},
+		{"200 carrying 422", 200, `{"status":false,"message":"missing parameter","statusCode":422,"data":{}}`, faceki.KindBadRequest, 1, 1},
+		{"200 carrying 401", 200, `{"status":false,"message":"Unauthorized","statusCode":401,"data":{}}`, faceki.KindUnauthorized, 2, 2},
+		{"403", 403, `{"status":false,"message":"Forbidden","statusCode":403,"data":{}}`, faceki.KindUnauthorized, 2, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emulator.New(emulator.Options{})
+			handler, calls := answerRules(emu, tc.status, tc.body)
+			c := rulesClient(t, emu, handler)
+			_, err := c.KYCRules(context.Background())
+			var apiErr *faceki.APIError
+			if !errors.As(err, &apiErr) || apiErr.Kind != tc.kind {
+				t.Fatalf("err = %v, want kind %d", err, tc.kind)
+			}
+			if emu.TokenRequests() != tc.tokens || calls() != tc.hits {
+				t.Errorf("token requests %d, rules requests %d; want %d and %d", emu.TokenRequests(), calls(), tc.tokens, tc.hits)
+			}
+			refetched := strings.Contains(err.Error(), "and so was a freshly fetched one")
+			if refetched != (tc.tokens == 2) {
+				t.Errorf("error claims a refetch = %v, want %v: %s", refetched, tc.tokens == 2, err)
+			}
+		})
 	}
 }

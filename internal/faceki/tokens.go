@@ -23,11 +23,14 @@ type cacheEntry struct {
 	flight *flight // the request under way, nil when none
 }
 
-// flight is one token request that any number of callers wait for.
+// flight is one token request that any number of callers wait for. It is
+// cancelled when its last waiter leaves: nobody is left to hand a token to.
 type flight struct {
-	done chan struct{}
-	tok  Token
-	err  error
+	done    chan struct{}
+	tok     Token
+	err     error
+	waiters int                // callers still waiting; guarded by TokenCache.mu
+	cancel  context.CancelFunc // stops the request
 }
 
 // NewTokenCache returns an empty cache.
@@ -45,9 +48,10 @@ func cacheKey(baseURL, clientID, secret string, endpoint TokenEndpoint) string {
 // reuses the cached token when that holds; otherwise it joins the request
 // under way or starts one. The request is not bound to the first caller's
 // context (one caller's cancellation must not fail the others), but it is
-// bounded by MaxDuration; each caller still returns as soon as its own ctx
-// ends. Failures are not cached. A token whose expiry is unknown is never
-// shared: its caller keeps it and every other caller fetches its own.
+// bounded by MaxDuration and cancelled once every caller waiting for it has
+// gone; each caller returns as soon as its own ctx ends. Failures are not
+// cached. A token whose expiry is unknown is never shared: its caller keeps
+// it and every other caller fetches its own.
 func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (Token, error) {
 	tc := c.cache
 	tc.mu.Lock()
@@ -56,25 +60,33 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 		e = &cacheEntry{}
 		tc.entries[c.cacheKey] = e
 	}
-	if e.token != nil {
-		if left, _ := e.token.Remaining(tc.now()); left >= minValidity {
-			tok := *e.token
-			tc.mu.Unlock()
-			return tok, nil
-		}
+	if e.token != nil && e.token.CheckValidity(tc.now(), minValidity) == nil {
+		tok := *e.token
+		tc.mu.Unlock()
+		return tok, nil
 	}
 	f := e.flight
 	leader := f == nil
 	if leader {
-		f = &flight{done: make(chan struct{})}
+		reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.MaxDuration())
+		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
-		go c.fly(ctx, e, f)
+		go c.fly(reqCtx, e, f)
 	}
+	f.waiters++
 	tc.mu.Unlock()
 
 	select {
 	case <-f.done:
 	case <-ctx.Done():
+		tc.mu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			f.cancel()
+			if e.flight == f {
+				e.flight = nil // the next caller starts afresh
+			}
+		}
+		tc.mu.Unlock()
 		return Token{}, ctx.Err()
 	}
 	if f.err != nil {
@@ -86,15 +98,14 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 		}
 		return c.AccessToken(ctx)
 	}
-	if left, _ := f.tok.Remaining(tc.now()); left < minValidity {
-		return Token{}, &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: f.tok.ExpiresAt}
+	if err := f.tok.CheckValidity(tc.now(), minValidity); err != nil {
+		return Token{}, err
 	}
 	return f.tok, nil
 }
 
 func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.MaxDuration())
-	defer cancel()
+	defer f.cancel()
 	tok, err := c.AccessToken(ctx)
 
 	c.cache.mu.Lock()
@@ -102,7 +113,9 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight) {
 	if err == nil && !tok.ExpiresAt.IsZero() {
 		e.token = &tok
 	}
-	e.flight = nil
+	if e.flight == f {
+		e.flight = nil
+	}
 	c.cache.mu.Unlock()
 	close(f.done)
 }

@@ -214,8 +214,9 @@ func TestSharedTokenLifetimeError(t *testing.T) {
 	if d := lifeErr.ExpiresAt.Sub(exp); d < -time.Second || d > time.Second {
 		t.Errorf("ExpiresAt = %s, emulator says %s", lifeErr.ExpiresAt, exp)
 	}
+	// The JWT's exp has whole seconds: the life left is 59 s to 1 min.
 	wantContains(t, err.Error(), "the freshest FACEKI access token expires at "+lifeErr.ExpiresAt.UTC().Format(time.RFC3339),
-		"1m0s from now, which is less than the 5m0s of validity asked for")
+		lifeErr.Lifetime.Round(time.Second).String()+" from now, which is less than the 5m0s of validity asked for")
 	assertNoSecret(t, err.Error(), testSecret, toks[0])
 	// The token is still good for a caller that asks for less.
 	tok, err := c.SharedToken(ctx, 30*time.Second)
@@ -242,7 +243,7 @@ func TestSharedTokenFailureNotCached(t *testing.T) {
 	}
 	for i, ch := range append([]<-chan tokenResult{first}, others...) {
 		r := <-ch
-		apiErr := wantAPIError(t, r.err, KindServer)
+		apiErr := wantAPIError(t, r.err, KindUnavailable)
 		if apiErr.HTTPStatus != 503 {
 			t.Errorf("caller %d: HTTPStatus = %d", i, apiErr.HTTPStatus)
 		}
@@ -480,4 +481,93 @@ func TestCacheKeyHidesSecret(t *testing.T) {
 		t.Error("cache key is not deterministic")
 	}
 	assertNoSecret(t, k1, testSecret)
+}
+
+// TestSharedTokenJWTExpBeforeExpiresIn: a JWT that expires in 4 minutes is
+// not shared for the hour its expires_in claims, and a caller asking for 5
+// minutes gets a LifetimeError naming both durations and the JWT's exp.
+func TestSharedTokenJWTExpBeforeExpiresIn(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{ExpiresIn: time.Hour, JWTLifetime: 4 * time.Minute})
+	c := newTestClient(t, emu.URL, nil)
+	ctx := context.Background()
+	if _, err := c.SharedToken(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.SharedToken(ctx, 5*time.Minute)
+	var lifeErr *LifetimeError
+	if !errors.As(err, &lifeErr) {
+		t.Fatalf("error = %v, want *LifetimeError", err)
+	}
+	if lifeErr.Lifetime > 4*time.Minute || lifeErr.Lifetime < 3*time.Minute+55*time.Second {
+		t.Errorf("Lifetime = %s, want about 4 min", lifeErr.Lifetime)
+	}
+	wantContains(t, err.Error(), "less than the 5m0s of validity asked for",
+		"FACEKI's answer said expires_in 3600 s, but the token's JWT exp claim ends it at")
+	// The 4-minute token was not good enough, so a fresh one was fetched.
+	if got := emu.TokenRequests(); got != 2 {
+		t.Errorf("emulator saw %d token requests, want 2", got)
+	}
+}
+
+// TestSharedTokenCancelledWhenLastWaiterLeaves: the shared request survives
+// one caller's cancellation while another waits, and stops as soon as the
+// last one has gone, instead of retrying to its worst case.
+func TestSharedTokenCancelledWhenLastWaiterLeaves(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	ended := make(chan time.Time, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-r.Context().Done() // hang until the client gives up
+		ended <- time.Now()
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, func(c *Config) { c.RequestTimeout = time.Minute; c.MaxRetries = 3 })
+
+	ctxA, cancelA := context.WithCancel(context.Background())
+	ctxB, cancelB := context.WithCancel(context.Background())
+	defer cancelA()
+	defer cancelB()
+	a := sharedAsync(c, ctxA)
+	waitFor(t, "the request", func() bool { return requests.Load() == 1 })
+	b := sharedAsync(c, ctxB)
+	time.Sleep(50 * time.Millisecond)
+
+	cancelA()
+	if r := <-a; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("first caller: %v, want context.Canceled", r.err)
+	}
+	select {
+	case at := <-ended:
+		t.Fatalf("the request ended at %s although a caller still waits", at)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	cancelled := time.Now()
+	cancelB()
+	if r := <-b; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("second caller: %v, want context.Canceled", r.err)
+	}
+	select {
+	case at := <-ended:
+		if d := at.Sub(cancelled); d > time.Second {
+			t.Errorf("the request ended %s after the last caller left", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request still runs 5 s after its last caller left (request_timeout 1 min, 3 retries)")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := requests.Load(); got != 1 {
+		t.Errorf("server saw %d requests, want 1: a cancelled request must not be retried", got)
+	}
+
+	// The next caller starts afresh rather than joining the cancelled request.
+	ctxC, cancelC := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelC()
+	c2 := sharedAsync(c, ctxC)
+	waitFor(t, "a new request", func() bool { return requests.Load() == 2 })
+	if r := <-c2; !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Errorf("third caller: %v, want its own deadline", r.err)
+	}
 }

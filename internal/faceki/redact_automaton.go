@@ -1,0 +1,200 @@
+package faceki
+
+import (
+	"math"
+	"sort"
+)
+
+// pattern is a secret or a token in the form the redactor matches it, and
+// the shortest run of it that counts as a leak.
+type pattern struct {
+	text   string
+	minRun int
+}
+
+// canon folds the one ambiguity no decoder can settle: in a query string
+// "+" means a space, elsewhere it is a plus. Both sides are folded, so
+// either reading matches.
+func canon(b byte) byte {
+	if b == ' ' {
+		return '+'
+	}
+	return b
+}
+
+// automaton is a generalized suffix automaton of the patterns: reading bytes
+// from its root it stays alive exactly as long as what it has read is a run
+// of consecutive characters of some pattern. Each state knows the shortest
+// run length that is a leak of a pattern its strings belong to.
+type automaton struct {
+	length []int32 // the longest string of each state
+	link   []int32 // suffix link; -1 at the root
+	minRun []int32 // shortest leaking run; math.MaxInt32 when none
+	maxRun int     // the largest minRun of any pattern
+
+	build []map[byte]int32 // transitions while building
+
+	// Frozen transitions: a table for the root, where every search starts,
+	// tables for the other states with many edges, and a sorted edge list
+	// for the rest.
+	root   [256]int32
+	dense  []int32 // index in tables of a state with a table, else -1
+	tables [][256]int32
+	off    []int32 // edges of state s are keys[off[s]:off[s+1]]
+	keys   []byte
+	dest   []int32
+}
+
+// denseEdges is how many edges make a state worth a table.
+const denseEdges = 8
+
+func newAutomaton(patterns []pattern) *automaton {
+	a := &automaton{}
+	a.addState(0, -1)
+	for _, p := range patterns {
+		last := int32(0)
+		for i := 0; i < len(p.text); i++ {
+			last = a.extend(last, canon(p.text[i]))
+		}
+	}
+	// Every substring of a pattern is a suffix of one of its prefixes: walk
+	// each prefix's state up its suffix links and lower minRun on the way.
+	for _, p := range patterns {
+		s := int32(0)
+		for i := 0; i < len(p.text); i++ {
+			s = a.build[s][canon(p.text[i])]
+			for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
+				a.minRun[v] = int32(p.minRun)
+			}
+		}
+		a.maxRun = max(a.maxRun, p.minRun)
+	}
+	a.freeze()
+	return a
+}
+
+func (a *automaton) addState(length, link int32) int32 {
+	a.length = append(a.length, length)
+	a.link = append(a.link, link)
+	a.minRun = append(a.minRun, math.MaxInt32)
+	a.build = append(a.build, map[byte]int32{})
+	return int32(len(a.length) - 1)
+}
+
+func (a *automaton) clone(q, length int32) int32 {
+	c := a.addState(length, a.link[q])
+	for b, to := range a.build[q] {
+		a.build[c][b] = to
+	}
+	return c
+}
+
+// extend appends byte c to the string ending in state last (the textbook
+// construction, generalized: a transition may already exist when another
+// pattern shares the prefix).
+func (a *automaton) extend(last int32, c byte) int32 {
+	if q, ok := a.build[last][c]; ok {
+		if a.length[last]+1 == a.length[q] {
+			return q
+		}
+		cl := a.clone(q, a.length[last]+1)
+		for p := last; p != -1 && a.build[p][c] == q; p = a.link[p] {
+			a.build[p][c] = cl
+		}
+		a.link[q] = cl
+		return cl
+	}
+	cur := a.addState(a.length[last]+1, 0)
+	p := last
+	for ; p != -1; p = a.link[p] {
+		if _, ok := a.build[p][c]; ok {
+			break
+		}
+		a.build[p][c] = cur
+	}
+	if p == -1 {
+		return cur
+	}
+	q := a.build[p][c]
+	if a.length[p]+1 == a.length[q] {
+		a.link[cur] = q
+		return cur
+	}
+	cl := a.clone(q, a.length[p]+1)
+	for ; p != -1 && a.build[p][c] == q; p = a.link[p] {
+		a.build[p][c] = cl
+	}
+	a.link[q], a.link[cur] = cl, cl
+	return cur
+}
+
+// freeze turns the build map into flat, sorted edge lists.
+func (a *automaton) freeze() {
+	type edge struct {
+		from int32
+		b    byte
+		to   int32
+	}
+	var edges []edge
+	for from, m := range a.build {
+		for b, to := range m {
+			edges = append(edges, edge{int32(from), b, to})
+		}
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].from != edges[j].from {
+			return edges[i].from < edges[j].from
+		}
+		return edges[i].b < edges[j].b
+	})
+	for i := range a.root {
+		a.root[i] = -1
+	}
+	a.off = make([]int32, len(a.length)+1)
+	a.keys = make([]byte, len(edges))
+	a.dest = make([]int32, len(edges))
+	for i, e := range edges {
+		a.off[e.from+1]++
+		a.keys[i], a.dest[i] = e.b, e.to
+		if e.from == 0 {
+			a.root[e.b] = e.to
+		}
+	}
+	for s := 1; s < len(a.off); s++ {
+		a.off[s] += a.off[s-1]
+	}
+	a.dense = make([]int32, len(a.length))
+	for s := range a.dense {
+		a.dense[s] = -1
+		if s == 0 || a.off[s+1]-a.off[s] < denseEdges {
+			continue
+		}
+		var t [256]int32
+		for i := range t {
+			t[i] = -1
+		}
+		for i := a.off[s]; i < a.off[s+1]; i++ {
+			t[a.keys[i]] = a.dest[i]
+		}
+		a.dense[s] = int32(len(a.tables))
+		a.tables = append(a.tables, t)
+	}
+	a.build = nil
+}
+
+// next is the state after reading b in state s, or -1.
+func (a *automaton) next(s int32, b byte) int32 {
+	b = canon(b)
+	if s == 0 {
+		return a.root[b]
+	}
+	if t := a.dense[s]; t >= 0 {
+		return a.tables[t][b]
+	}
+	for i := a.off[s]; i < a.off[s+1]; i++ {
+		if a.keys[i] == b {
+			return a.dest[i]
+		}
+	}
+	return -1
+}

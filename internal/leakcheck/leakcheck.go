@@ -1,0 +1,223 @@
+// Package leakcheck finds secrets and tokens in text by encoding them
+// forward, every run of them in every single encoding that a server, a
+// proxy, a log or a CLI may use. It shares no code with the provider's
+// redactor (which decodes), so that tests can use it as an independent
+// oracle.
+package leakcheck
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Shortest runs that count as a leak, as the provider promises.
+const (
+	SecretRun = 8  // characters of a client secret
+	TokenRun  = 16 // characters of a token's JWT payload or signature
+)
+
+// Encoding is one way a string may be written.
+type Encoding struct {
+	Name   string
+	Encode func(string) string
+}
+
+// Encodings are the single encodings checked, each applied to a whole run.
+// (Base64 is checked apart: its characters depend on the bytes around a run.)
+var Encodings = []Encoding{
+	{"raw", func(s string) string { return s }},
+	{"query", url.QueryEscape},
+	{"path", url.PathEscape},
+	{"encodeURIComponent", func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }},
+	{"query, lower-case hex", func(s string) string { return lowerHex(url.QueryEscape(s)) }},
+	{"path, lower-case hex", func(s string) string { return lowerHex(url.PathEscape(s)) }},
+	{"percent, every byte", func(s string) string { return everyByte(s, "%%%02X") }},
+	{"percent, every byte, lower-case hex", func(s string) string { return everyByte(s, "%%%02x") }},
+	{"HTML escape", html.EscapeString},
+	{"HTML decimal references", func(s string) string { return everyRune(s, "&#%d;") }},
+	{"HTML hex references", func(s string) string { return everyRune(s, "&#x%x;") }},
+	{"HTML hex references, upper case", func(s string) string { return everyRune(s, "&#X%X;") }},
+	{"JSON", func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }},
+	{"JSON without HTML escaping", jsonNoHTML},
+	{"JSON with escaped slashes", func(s string) string { return strings.ReplaceAll(jsonNoHTML(s), "/", `\/`) }},
+	{`JSON \u escapes`, func(s string) string { return everyRune(s, `\u%04x`) }},
+	{"Go quoted", func(s string) string { q := strconv.Quote(s); return q[1 : len(q)-1] }},
+	// Two layers that servers are known to add: a gateway quoting a request
+	// URI in a returnUrl, an error page quoting a query as references.
+	{"query, twice", func(s string) string { return url.QueryEscape(url.QueryEscape(s)) }},
+	{"HTML decimal references of the query", func(s string) string { return everyRune(url.QueryEscape(s), "&#%d;") }},
+}
+
+func jsonNoHTML(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	j := strings.TrimSpace(b.String())
+	return j[1 : len(j)-1]
+}
+
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+		}
+	}
+	return string(b)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func everyByte(s, format string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(&b, format, s[i])
+	}
+	return b.String()
+}
+
+func everyRune(s, format string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, format, r)
+	}
+	return b.String()
+}
+
+// Base64Core is the part of the Base64 encoding of s that depends on s
+// alone, when s starts align bytes into a 3-byte group.
+func Base64Core(enc *base64.Encoding, s string, align int) string {
+	buf := make([]byte, align+len(s))
+	copy(buf[align:], s)
+	full := enc.EncodeToString(buf)
+	first := (8*align + 5) / 6
+	last := 8 * (align + len(s)) / 6
+	return full[first:last]
+}
+
+// Runs returns every run of n bytes of s, or s itself when it is shorter.
+// (find takes runs of characters; for ASCII they are the same.)
+func Runs(s string, n int) []string {
+	if len(s) <= n {
+		return []string{s}
+	}
+	out := make([]string, 0, len(s)-n+1)
+	for i := 0; i+n <= len(s); i++ {
+		out = append(out, s[i:i+n])
+	}
+	return out
+}
+
+// TokenSecret is the part of a token that is secret: a JWT's payload and
+// signature (its header is the same for every token), else all of it.
+func TokenSecret(token string) string {
+	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
+		return parts[1] + "." + parts[2]
+	}
+	return token
+}
+
+// FindSecret reports where text holds a run of SecretRun characters of
+// secret in any encoding, without quoting it.
+func FindSecret(text, secret string) []string { return find(text, secret, SecretRun) }
+
+// FindToken reports where text holds a run of TokenRun characters of the
+// token's secret part in any encoding, without quoting it.
+func FindToken(text, token string) []string { return find(text, TokenSecret(token), TokenRun) }
+
+// needle is one encoded run: run i of the secret in encoding enc (-1 for
+// Base64 at alignment align). Its first 8 bytes index it.
+type needle struct {
+	text            string
+	run, enc, align int
+}
+
+func (nd needle) String() string {
+	if nd.enc < 0 {
+		return fmt.Sprintf("run %d in Base64 at alignment %d", nd.run, nd.align)
+	}
+	return fmt.Sprintf("run %d in %s", nd.run, Encodings[nd.enc].Name)
+}
+
+func find(text, secret string, n int) []string {
+	if secret == "" {
+		return nil
+	}
+	index := map[uint64][]needle{}
+	var short []needle // needles under 8 bytes: a secret shorter than that
+	add := func(nd needle) {
+		if len(nd.text) < 8 {
+			short = append(short, nd)
+			return
+		}
+		k := binary.LittleEndian.Uint64([]byte(nd.text[:8]))
+		index[k] = append(index[k], nd)
+	}
+	runes := []rune(secret)
+	n = min(n, len(runes))
+	for e, enc := range Encodings {
+		// Every encoding here works character by character: encode each one
+		// once, and take each run as a slice of the whole.
+		var full strings.Builder
+		offsets := make([]int, 0, len(runes)+1)
+		for _, r := range runes {
+			offsets = append(offsets, full.Len())
+			full.WriteString(enc.Encode(string(r)))
+		}
+		offsets = append(offsets, full.Len())
+		all := full.String()
+		for i := 0; i+n <= len(runes); i++ {
+			add(needle{text: all[offsets[i]:offsets[i+n]], run: i, enc: e})
+		}
+	}
+	if len(secret) >= SecretRun {
+		for i := 0; i+n <= len(runes); i++ {
+			run := string(runes[i : i+n])
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				for align := 0; align < 3; align++ {
+					add(needle{text: Base64Core(enc, run, align), run: i, enc: -1, align: align})
+				}
+			}
+		}
+	}
+	seen := map[needle]bool{}
+	var found []string
+	report := func(nd needle) {
+		nd.text = ""
+		if !seen[nd] && len(seen) < maxReported {
+			found = append(found, nd.String())
+		}
+		seen[nd] = true
+	}
+	for i := 0; i+8 <= len(text); i++ {
+		for _, nd := range index[binary.LittleEndian.Uint64([]byte(text[i:i+8]))] {
+			if strings.HasPrefix(text[i:], nd.text) {
+				report(nd)
+			}
+		}
+	}
+	for _, nd := range short {
+		if strings.Contains(text, nd.text) {
+			report(nd)
+		}
+	}
+	if len(seen) > len(found) {
+		found = append(found, fmt.Sprintf("and %d more", len(seen)-len(found)))
+	}
+	return found
+}
+
+// maxReported keeps a report readable: a whole leaked token has hundreds of runs.
+const maxReported = 5
