@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
 
 // testTempDir holds what outlives one test: the provider binary. TestMain
@@ -231,7 +231,8 @@ func (w *workspace) readFile(name string) string {
 }
 
 // leaks lists where the output given, the trace log, state or a saved plan
-// contain a secret in any of its forms.
+// contain a secret or a token (leakcheck: 8 characters of a secret, 16 of a
+// token's payload or signature, in any single encoding).
 func (w *workspace) leaks(output string, secrets ...string) []string {
 	w.t.Helper()
 	sources := map[string]string{"CLI output": output}
@@ -246,16 +247,18 @@ func (w *workspace) leaks(output string, secrets ...string) []string {
 	return findLeaks(sources, secrets...)
 }
 
-// findLeaks names the sources that contain a secret in any of its forms,
-// without quoting the secret.
+// findLeaks names the sources that contain a secret, without quoting it. A
+// value with two dots is taken for a token (a JWT).
 func findLeaks(sources map[string]string, secrets ...string) []string {
 	var found []string
 	for where, text := range sources {
 		for i, s := range secrets {
-			for _, form := range faceki.Forms(s) {
-				if len(form) >= 8 && strings.Contains(text, form) {
-					found = append(found, fmt.Sprintf("secret #%d (%d characters, form starting %q) in %s", i, len(s), form[:4], where))
-				}
+			runs := leakcheck.FindSecret(text, s)
+			if strings.Count(s, ".") == 2 {
+				runs = leakcheck.FindToken(text, s)
+			}
+			if len(runs) > 0 {
+				found = append(found, fmt.Sprintf("value #%d (%d characters) in %s: %v", i, len(s), where, runs))
 			}
 		}
 	}

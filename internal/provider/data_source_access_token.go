@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	ephemeralschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-
-	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
 
 var (
@@ -81,18 +79,19 @@ func (d *accessTokenDataSource) ValidateConfig(ctx context.Context, req datasour
 }
 
 func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	ctx, m, minValidity, client := startTokenRequest(ctx, req.Config, d.data, &resp.Diagnostics)
+	m, minValidity, client := startTokenRequest(ctx, req.Config, d.data, &resp.Diagnostics)
 	if client == nil {
 		return
 	}
 	// Its own token, never the shared one: this one goes to state.
 	tok, err := client.AccessToken(ctx)
-	if err != nil {
-		addError(&resp.Diagnostics, client, err)
-		return
+	if err == nil {
+		now := time.Now()
+		m.setToken(tok, now)
+		err = tok.CheckValidity(now, minValidity)
 	}
-	if left, known := m.setToken(tok, time.Now()); known && left < minValidity {
-		addError(&resp.Diagnostics, client, &faceki.LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: tok.ExpiresAt})
+	if err != nil {
+		addError(&resp.Diagnostics, d.data.rd, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)

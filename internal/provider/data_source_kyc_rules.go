@@ -117,18 +117,17 @@ func (d *kycRulesDataSource) Read(ctx context.Context, _ datasource.ReadRequest,
 	if client == nil {
 		return
 	}
-	ctx = maskSecrets(ctx, d.data.settings.clientSecret)
 	rules, err := client.KYCRules(ctx)
 	var lifeErr *faceki.LifetimeError
 	if errors.As(err, &lifeErr) {
 		// This data source has no min_validity for the usual advice to name.
 		resp.Diagnostics.AddError("FACEKI access token lives too short to read the KYC rules",
-			client.Redact(fmt.Sprintf("%s. Reading the KYC rules needs a token with at least %s left; check the token "+
+			d.data.rd.Redact(fmt.Sprintf("%s. Reading the KYC rules needs a token with at least %s left; check the token "+
 				"lifetime of your FACEKI account.", errText(err), faceki.RulesMinValidity)))
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, client, err)
+		addError(&resp.Diagnostics, d.data.rd, err)
 		return
 	}
 	m := kycRulesModel{

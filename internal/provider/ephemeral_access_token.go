@@ -63,7 +63,8 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 			"write-only attributes, provisioners) without ever being written to state or plan files.\n\n" +
 			"The CLI opens ephemeral resources during `plan` and again during `apply`, each instance in each run. " +
 			"FACEKI asks that tokens be regenerated only once they expire, so within one provider process every " +
-			"instance shares one token for as long as it has at least `min_validity` of life left: concurrent opens " +
+			"instance shares one token for as long as it has at least `min_validity` of life left (see `expires_at` " +
+			"for what a token's life is): concurrent opens " +
 			"make a single request, a failed request is never remembered, and the token is kept per base URL, " +
 			"client ID and secret. A token FACEKI issues with neither `expires_in` nor a JWT `exp` claim is not shared " +
 			"and its expiry attributes are null. Reuse across separate CLI runs is not possible: the CLI starts a new " +
@@ -96,8 +97,9 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 			},
 			"expires_at": schema.StringAttribute{
 				Computed: true,
-				MarkdownDescription: "When the token expires, in RFC 3339 format, UTC: the time of FACEKI's answer plus its " +
-					"`expires_in`, or else the JWT's `exp` claim. Null when neither is given.",
+				MarkdownDescription: "When the token expires, in RFC 3339 format, UTC: the earlier of the time the token " +
+					"request was sent plus FACEKI's `expires_in`, and the JWT's `exp` claim, which FACEKI enforces. " +
+					"`min_validity` and sharing count from it. Null when FACEKI gives neither.",
 			},
 		},
 	}
@@ -112,25 +114,25 @@ func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req e
 }
 
 // startTokenRequest is the common start of Open and the data source's Read:
-// the configuration, its min_validity, and the configured client, with the
-// secret masked in ctx's logs. The client is nil when any of it failed.
-func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (context.Context, *accessTokenModel, time.Duration, *faceki.Client) {
+// the configuration, its min_validity, and the configured client. The client
+// is nil when any of it failed.
+func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (*accessTokenModel, time.Duration, *faceki.Client) {
 	var m accessTokenModel
 	diags.Append(config.Get(ctx, &m)...)
 	if diags.HasError() {
-		return ctx, nil, 0, nil
+		return nil, 0, nil
 	}
 	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
 		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
 	})
 	if !ok {
-		return ctx, nil, 0, nil
+		return nil, 0, nil
 	}
 	client := clientFor(data, diags)
 	if client == nil {
-		return ctx, nil, 0, nil
+		return nil, 0, nil
 	}
-	return maskSecrets(ctx, data.settings.clientSecret), &m, minValidity, client
+	return &m, minValidity, client
 }
 
 // validateMinValidity checks a literal min_validity at validation time.
@@ -173,13 +175,13 @@ func parseMinValidity(v types.String, fail func(summary, detail string)) (time.D
 }
 
 func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	ctx, m, minValidity, client := startTokenRequest(ctx, req.Config, r.data, &resp.Diagnostics)
+	m, minValidity, client := startTokenRequest(ctx, req.Config, r.data, &resp.Diagnostics)
 	if client == nil {
 		return
 	}
 	tok, err := client.SharedToken(ctx, minValidity)
 	if err != nil {
-		addError(&resp.Diagnostics, client, err)
+		addError(&resp.Diagnostics, r.data.rd, err)
 		return
 	}
 

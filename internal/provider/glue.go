@@ -13,10 +13,13 @@ import (
 )
 
 // providerData is what Configure hands to ephemeral resources and data
-// sources: a client, or the reason there is none yet.
+// sources: a client, or the reason there is none yet, and the process's
+// redactor and logger.
 type providerData struct {
 	settings settings
 	client   *faceki.Client
+	rd       *faceki.Redactor
+	log      logger
 }
 
 // providerDataFrom is the Configure step of every ephemeral resource and
@@ -66,13 +69,11 @@ func clientFor(data *providerData, diags *diag.Diagnostics) *faceki.Client {
 }
 
 // addError turns a client error into an actionable diagnostic: what
-// happened, then what to check. Every text has already been redacted by the
-// client; client.Redact runs once more for anything added here.
-func addError(diags *diag.Diagnostics, client *faceki.Client, err error) {
+// happened, then what to check. The client redacted every text already; the
+// process's redactor runs once more over everything added here.
+func addError(diags *diag.Diagnostics, rd *faceki.Redactor, err error) {
 	summary, detail, attr := describe(err)
-	if client != nil {
-		summary, detail = client.Redact(summary), client.Redact(detail)
-	}
+	summary, detail = rd.Redact(summary), rd.Redact(detail)
 	if attr != "" {
 		diags.AddAttributeError(path.Root(attr), summary, detail)
 		return
@@ -102,36 +103,55 @@ func describe(err error) (summary, detail, attr string) {
 			"firewall, and HTTPS_PROXY / NO_PROXY if a proxy is needed. Slow networks may need a larger request_timeout (%s) "+
 			"or max_retries (%s).", errText(err), EnvBaseURL, EnvRequestTimeout, EnvMaxRetries), ""
 	case errors.As(err, &apiErr):
-		switch apiErr.Kind {
-		case faceki.KindCredentials:
-			return "FACEKI rejected the client credentials", fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
-				"copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the "+
-				"FACEKI environment they belong to.", errText(err), EnvClientID, EnvClientSecret), ""
-		case faceki.KindRateLimited:
-			return "FACEKI is rate limiting requests", fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
-				"faceki_access_token share one token per provider configuration, so more instances do not mean more requests.", errText(err)), ""
-		case faceki.KindServer:
-			return "FACEKI reported an error", fmt.Sprintf("%s.\n\nThis is on FACEKI's side: run again later, and contact "+
-				"FACEKI support with the time and the code above if it persists.", errText(err)), ""
-		case faceki.KindBadResponse:
-			return "Unexpected response from FACEKI", fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
-				"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""
-		case faceki.KindUnauthorized:
-			return "FACEKI rejected the access token", fmt.Sprintf("%s.\n\nThe token was refused even after a fresh one was "+
-				"fetched. Check that client_id and client_secret belong to the company whose data is read.", errText(err)), ""
-		case faceki.KindNoRules:
-			return "FACEKI company has no KYC rules", fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
-				"verification rules in FACEKI's dashboard (Verification Settings) first.", errText(err)), ""
-		default:
-			return "FACEKI request failed", fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
-				"exist there, or a proxy is in the way.", errText(err), EnvBaseURL), ""
-		}
+		return describeAPIError(err, apiErr)
 	case errors.Is(err, context.Canceled):
 		return "FACEKI request cancelled", "The run was interrupted before FACEKI answered.", ""
 	case errors.Is(err, context.DeadlineExceeded):
 		return "FACEKI request timed out", fmt.Sprintf("%s. Raise request_timeout or max_retries, or check the network.", errText(err)), ""
 	default:
 		return "FACEKI request failed", errText(err) + ".", ""
+	}
+}
+
+// describeAPIError says, for each kind of FACEKI answer, what to check.
+func describeAPIError(err error, apiErr *faceki.APIError) (summary, detail, attr string) {
+	switch apiErr.Kind {
+	case faceki.KindCredentials:
+		return "FACEKI rejected the client credentials", fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
+			"copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the "+
+			"FACEKI environment they belong to.", errText(err), EnvClientID, EnvClientSecret), ""
+	case faceki.KindBadRequest:
+		if apiErr.Op != "token request" {
+			return "FACEKI refused the request as incomplete", fmt.Sprintf("%s.\n\nFACEKI says a parameter is missing or "+
+				"malformed. Check that no proxy between here and base_url (%s) strips the Authorization header.", errText(err), EnvBaseURL), ""
+		}
+		return "FACEKI says the token request lacks a parameter", fmt.Sprintf("%s.\n\nCheck that client_id and client_secret "+
+			"(or %s and %s) are set and not empty, and that token_endpoint (%s) is one your FACEKI account supports.",
+			errText(err), EnvClientID, EnvClientSecret, EnvTokenEndpoint), ""
+	case faceki.KindRateLimited:
+		return "FACEKI is rate limiting requests", fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
+			"faceki_access_token share one token per provider configuration, so more instances do not mean more requests; "+
+			"check for other pipelines using the same client_id at the same time.", errText(err)), ""
+	case faceki.KindUnavailable:
+		return "FACEKI is unavailable", fmt.Sprintf("%s.\n\nFACEKI, or a gateway or proxy in front of it, could not serve "+
+			"the request. Run again later; if it persists, check FACEKI's status and any proxy set by HTTPS_PROXY, and "+
+			"raise max_retries (%s) for a flaky network.", errText(err), EnvMaxRetries), ""
+	case faceki.KindServer:
+		return "FACEKI reported an error", fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
+			"If it names your account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again "+
+			"later, and contact FACEKI support with the time and the code if it persists.", errText(err)), ""
+	case faceki.KindBadResponse:
+		return "Unexpected response from FACEKI", fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
+			"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""
+	case faceki.KindUnauthorized:
+		return "FACEKI rejected the access token", fmt.Sprintf("%s.\n\nCheck that client_id and client_secret belong to "+
+			"the company whose data is read, and that the account may use this API.", errText(err)), ""
+	case faceki.KindNoRules:
+		return "FACEKI company has no KYC rules", fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
+			"verification rules in FACEKI's dashboard (Verification Settings) first.", errText(err)), ""
+	default:
+		return "FACEKI request failed", fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
+			"exist there, or a proxy is in the way.", errText(err), EnvBaseURL), ""
 	}
 }
 
@@ -144,28 +164,34 @@ func errText(err error) string {
 	return s
 }
 
-// maskSecrets makes the provider's log lines mask every form of the given
-// secrets, whatever a caller logs: defence in depth behind the client's own
-// redaction.
-func maskSecrets(ctx context.Context, secrets ...string) context.Context {
-	var forms []string
-	for _, s := range secrets {
-		forms = append(forms, faceki.Forms(s)...)
+// logger sends the provider's and the client's log lines to tflog, each
+// passed through the process's redactor first: the message and every field
+// value, whole. (tflog's own masks match listed strings or regular
+// expressions, which cannot see through encodings.) All provider code logs
+// through it; nothing here calls tflog directly.
+type logger struct{ rd *faceki.Redactor }
+
+func (l logger) Debug(ctx context.Context, msg string, fields map[string]any) {
+	if tflog.IsDebug(ctx) {
+		tflog.Debug(ctx, l.rd.Redact(msg), l.redactFields(fields))
 	}
-	if len(forms) == 0 {
-		return ctx
-	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, forms...)
-	return tflog.MaskMessageStrings(ctx, forms...)
 }
 
-// tflogLogger sends the client's (already redacted) lines to the provider log.
-type tflogLogger struct{}
-
-func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	tflog.Debug(ctx, msg, fields)
+func (l logger) Warn(ctx context.Context, msg string, fields map[string]any) {
+	if tflog.IsWarn(ctx) {
+		tflog.Warn(ctx, l.rd.Redact(msg), l.redactFields(fields))
+	}
 }
 
-func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
-	tflog.Warn(ctx, msg, fields)
+// redactFields redacts each value as the text the log would show.
+func (l logger) redactFields(fields map[string]any) map[string]any {
+	out := make(map[string]any, len(fields))
+	for k, v := range fields {
+		text := fmt.Sprint(v)
+		if r := l.rd.Redact(text); r != text {
+			v = r
+		}
+		out[l.rd.Redact(k)] = v
+	}
+	return out
 }

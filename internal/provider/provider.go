@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
@@ -41,16 +40,20 @@ var (
 )
 
 // FacekiProvider is the faceki provider. One value serves one provider
-// process; its token cache outlives reconfiguration within that process.
+// process; its token cache and its redactor outlive reconfiguration within
+// that process. The redactor knows every secret configured on any provider
+// instance and every token any client fetched, and every diagnostic and log
+// line of the process passes through it.
 type FacekiProvider struct {
 	version string
 	tokens  *faceki.TokenCache
+	rd      *faceki.Redactor
 }
 
 // New returns a factory for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache()}
+		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache(), rd: faceki.NewRedactor()}
 	}
 }
 
@@ -133,9 +136,10 @@ type settings struct {
 // resolve applies environment fallbacks and validates every known value,
 // adding attribute errors to diags. Unknown values are recorded, not errors:
 // the CLI configures the provider during plan with values it cannot know yet.
+// A known secret is registered with rd before anything is reported.
 func (m providerModel) resolve(diags interface {
 	AddAttributeError(path.Path, string, string)
-}) settings {
+}, rd *faceki.Redactor) settings {
 	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
 	str := func(attr string, v types.String, env string) string {
 		if v.IsUnknown() {
@@ -149,6 +153,7 @@ func (m providerModel) resolve(diags interface {
 	}
 	s.clientID = str("client_id", m.ClientID, EnvClientID)
 	s.clientSecret = str("client_secret", m.ClientSecret, EnvClientSecret)
+	rd.AddSecret(s.clientSecret)
 	s.baseURL = str("base_url", m.BaseURL, EnvBaseURL)
 	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint)
 
@@ -161,8 +166,7 @@ func (m providerModel) resolve(diags interface {
 	if !s.unknown["base_url"] && s.baseURL != "" {
 		if _, err := faceki.ParseBaseURL(s.baseURL); err != nil {
 			diags.AddAttributeError(path.Root("base_url"), "Invalid base_url",
-				fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL),
-					faceki.RedactAll(errText(err), s.clientSecret)))
+				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), errText(err))))
 		}
 	}
 	switch faceki.TokenEndpoint(s.tokenEndpoint) {
@@ -209,13 +213,13 @@ func (p *FacekiProvider) ValidateConfig(ctx context.Context, req provider.Valida
 	}
 	// Only literal values are checked here; environment variables belong to
 	// the run, not to the configuration.
-	m.resolveLiterals(&resp.Diagnostics)
+	m.resolveLiterals(&resp.Diagnostics, p.rd)
 }
 
 // resolveLiterals validates the values written in the configuration alone.
 func (m providerModel) resolveLiterals(diags interface {
 	AddAttributeError(path.Path, string, string)
-}) {
+}, rd *faceki.Redactor) {
 	lit := providerModel{
 		ClientID: types.StringUnknown(), ClientSecret: types.StringUnknown(),
 		BaseURL: unknownIfNull(m.BaseURL), TokenEndpoint: unknownIfNull(m.TokenEndpoint),
@@ -224,7 +228,7 @@ func (m providerModel) resolveLiterals(diags interface {
 	if lit.MaxRetries.IsNull() {
 		lit.MaxRetries = types.Int64Unknown()
 	}
-	lit.resolve(diags)
+	lit.resolve(diags, rd)
 }
 
 func unknownIfNull(v types.String) types.String {
@@ -240,12 +244,11 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	s := m.resolve(&resp.Diagnostics)
+	s := m.resolve(&resp.Diagnostics, p.rd)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskSecrets(ctx, s.clientSecret)
-	data := &providerData{settings: s}
+	data := &providerData{settings: s, rd: p.rd, log: logger{p.rd}}
 	if missing := s.missing(); missing == "" {
 		client, err := faceki.NewClient(faceki.Config{
 			BaseURL:        s.baseURL,
@@ -255,16 +258,17 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			MaxRetries:     s.maxRetries,
 			RequestTimeout: s.requestTimeout,
 			UserAgent:      userAgent(p.version, req.TerraformVersion),
-			Logger:         tflogLogger{},
+			Logger:         data.log,
 			Cache:          p.tokens,
+			Redactor:       p.rd,
 		})
 		if err != nil {
-			addError(&resp.Diagnostics, nil, err)
+			addError(&resp.Diagnostics, p.rd, err)
 			return
 		}
 		data.client = client
 	}
-	tflog.Debug(ctx, "FACEKI provider configured", map[string]any{
+	data.log.Debug(ctx, "FACEKI provider configured", map[string]any{
 		"base_url": s.baseURL, "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
 		"unknown": fmt.Sprint(keys(s.unknown)), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
 	})
