@@ -35,13 +35,17 @@ func backoffBudget() time.Duration {
 
 type hostileScenario struct {
 	name   string
+	opts   emulator.Options // the emulator's, when not the defaults
 	faults []emulator.Fault
 	// baseURL overrides the emulator's URL (closed port, remote http).
-	baseURL func(t *testing.T) string
-	secret  string // the provider's secret when not the emulator's
-	want    *regexp.Regexp
-	ok      bool          // ends in success
-	bound   time.Duration // longest acceptable run
+	baseURL     func(t *testing.T) string
+	secret      string // the provider's secret when not the emulator's
+	minValidity string // the token's min_validity when not "1m"
+	// want must match the CLI's output; each names what only its own path
+	// says, so that no other failure can satisfy it.
+	want  *regexp.Regexp
+	ok    bool          // ends in success
+	bound time.Duration // longest acceptable run
 	// requests is the number of token requests the emulator should see: a
 	// single instance, so plan and apply make one each when they succeed.
 	requests int
@@ -67,34 +71,59 @@ func TestCLI_hostile(t *testing.T) {
 		}
 		return out
 	}
+	unavailable503 := emulator.TooManyRequests("3600")
+	unavailable503.Status = http.StatusServiceUnavailable
 	scenarios := []hostileScenario{
-		{name: "connection refused", baseURL: closedPort, want: regexp.MustCompile(`(?s)Cannot reach FACEKI.*connection refused.*after 4 attempts.*HTTPS_PROXY`), bound: fast, requests: 0},
-		{name: "timeout", faults: repeat(emulator.Hang(time.Minute), attempts), want: regexp.MustCompile(`(?s)Cannot reach FACEKI.*no answer within\s+request_timeout \(2s\)`), bound: worst, requests: attempts},
+		{name: "connection refused", baseURL: closedPort, want: match("Cannot reach FACEKI", "connection refused", "(after 4 attempts)", "HTTPS_PROXY"), bound: fast, requests: 0},
+		{name: "timeout", faults: repeat(emulator.Hang(time.Minute), attempts), want: match("Cannot reach FACEKI", "no answer within request_timeout (2s)"), bound: worst, requests: attempts},
 		{name: "503 then success", faults: []emulator.Fault{emulator.Unavailable}, ok: true, bound: fast, requests: 3},
 		{name: "429 Retry-After then success", faults: []emulator.Fault{emulator.TooManyRequests("1")}, ok: true, bound: fast + time.Second, requests: 3},
 		{name: "connection dropped then success", faults: []emulator.Fault{{Name: "drop", Drop: true}}, ok: true, bound: fast, requests: 3},
-		{name: "Retry-After beyond the cap", faults: []emulator.Fault{emulator.TooManyRequests("3600")}, want: regexp.MustCompile(`(?s)rate limiting.*Retry-After:\s+3600`), bound: cliSlack, requests: 1},
-		{name: "HTML 500 every time", faults: repeat(emulator.HTML500, attempts), want: regexp.MustCompile(`(?s)Unexpected response from FACEKI|FACEKI reported an error.*HTTP 500.*HTML`), bound: fast, requests: attempts},
-		{name: "truncated JSON", faults: []emulator.Fault{emulator.TruncatedJSON}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*not valid JSON`), bound: cliSlack, requests: 1},
-		{name: "empty body", faults: []emulator.Fault{emulator.EmptyBody}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*body is empty`), bound: cliSlack, requests: 1},
-		{name: "wrong-typed JSON", faults: []emulator.Fault{emulator.WrongTypes}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI`), bound: cliSlack, requests: 1},
-		{name: "missing token", faults: []emulator.Fault{emulator.MissingToken}, want: regexp.MustCompile(`(?s)Unexpected response from FACEKI.*no\s+data.access_token`), bound: cliSlack, requests: 1},
-		{name: "responseCode 1000", faults: []emulator.Fault{emulator.InternalError}, want: regexp.MustCompile(`(?s)FACEKI reported an error.*1000\s+INTERNAL_SYSTEM_ERROR`), bound: cliSlack, requests: 1},
-		{name: "wrong secret 401", secret: testSecret + "x", want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 401`), bound: cliSlack, requests: 1},
+		{name: "429 Retry-After beyond the cap", faults: []emulator.Fault{emulator.TooManyRequests("3600")},
+			want: match("FACEKI is rate limiting requests", "HTTP 429", "(Retry-After: 3600)"), bound: cliSlack, requests: 1},
+		{name: "503 Retry-After beyond the cap", faults: []emulator.Fault{unavailable503},
+			want: match("FACEKI is unavailable", "HTTP 503", "(Retry-After: 3600)"), bound: cliSlack, requests: 1},
+		{name: "HTML 500 every time", faults: repeat(emulator.HTML500, attempts),
+			want: match("FACEKI is unavailable", "HTTP 500: response is HTML, not FACEKI's JSON", "Internal Server Error", "(after 4 attempts)"), bound: fast, requests: attempts},
+		{name: "truncated JSON", faults: []emulator.Fault{emulator.TruncatedJSON}, want: match("Unexpected response from FACEKI", "HTTP 200: response is not valid JSON (truncated?)"), bound: cliSlack, requests: 1},
+		{name: "empty body", faults: []emulator.Fault{emulator.EmptyBody}, want: match("Unexpected response from FACEKI", "HTTP 200: response body is empty"), bound: cliSlack, requests: 1},
+		{name: "wrong-typed JSON", faults: []emulator.Fault{emulator.WrongTypes}, want: match("Unexpected response from FACEKI", "response has no responseCode"), bound: cliSlack, requests: 1},
+		{name: "missing token", faults: []emulator.Fault{emulator.MissingToken}, want: match("Unexpected response from FACEKI", "no data.access_token"), bound: cliSlack, requests: 1},
+		{name: "responseCode 1000", faults: []emulator.Fault{emulator.InternalError}, want: match("FACEKI reported an error", "responseCode 1000 INTERNAL_SYSTEM_ERROR"), bound: cliSlack, requests: 1},
+		{name: "wrong secret 401", secret: testSecret + "x",
+			want: match("FACEKI rejected the client credentials", `HTTP 401, message "Invalid client credentials"`, "Check client_id and client_secret"), bound: cliSlack, requests: 1},
+		{name: "HTTP 200 carrying a 401 body", faults: []emulator.Fault{emulator.OK401},
+			want: match("FACEKI rejected the client credentials", `HTTP 200, statusCode 401, message "Invalid client credentials"`, "Check client_id and client_secret"), bound: cliSlack, requests: 1},
 		{name: "422 body", faults: []emulator.Fault{{Name: "422", Status: http.StatusUnprocessableEntity, Body: `{"status":false,"message":"client secret is required","statusCode":422,"data":{}}`}},
-			want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 422.*client secret is\s+required`), bound: cliSlack, requests: 1},
-		{name: "64 MiB body", faults: []emulator.Fault{emulator.Huge}, want: regexp.MustCompile(`(?s)response too large`), bound: cliSlack, requests: 1},
-		{name: "server echoes the query", faults: []emulator.Fault{emulator.Echo}, want: regexp.MustCompile(`(?s)FACEKI rejected the client credentials.*HTTP 400`), bound: cliSlack, requests: 1},
-		{name: "http to a remote host", baseURL: func(*testing.T) string { return "http://sdk.faceki.com" }, want: regexp.MustCompile(`(?s)Invalid base_url.*requires\s+https://`), bound: cliSlack, requests: 0},
+			want: match("FACEKI says the token request lacks a parameter", `HTTP 422, message "client secret is required"`, "are set and not empty"), bound: cliSlack, requests: 1},
+		{name: "64 MiB body", faults: []emulator.Fault{emulator.Huge}, want: match("Unexpected response from FACEKI", "response too large"), bound: cliSlack, requests: 1},
+		{name: "server echoes the query", faults: []emulator.Fault{emulator.Echo},
+			want:  match(`HTTP 400, message "bad request: /auth/api/access-token?clientId=cli-client-id&clientSecret=[REDACTED] ([REDACTED])"`),
+			bound: cliSlack, requests: 1},
+		{name: "gateway quotes the request URI encoded again", faults: []emulator.Fault{emulator.GatewayReturnURL},
+			want: match("FACEKI rejected the client credentials", `HTTP 401, message "Authentication required: sign in at `+
+				`https://gateway.example/login?returnUrl=%2Fauth%2Fapi%2Faccess-token%3FclientId%3Dcli-client-id%26clientSecret%3D[REDACTED]"`),
+			bound: cliSlack, requests: 1},
+		{name: "query in numeric HTML references", faults: []emulator.Fault{emulator.EntityEcho},
+			want:  match("FACEKI says the token request lacks a parameter", "HTTP 400: response is HTML", "Rejected query: clientId=cli-client-id&clientSecret=[REDACTED]"),
+			bound: cliSlack, requests: 1},
+		{name: "server echoes the first characters of the secret", faults: []emulator.Fault{emulator.SecretHint},
+			want:  match("FACEKI rejected the client credentials", `HTTP 401, message "Invalid client secret: it starts with '[REDACTED]'"`),
+			bound: cliSlack, requests: 1},
+		{name: "JWT exp earlier than expires_in", opts: emulator.Options{JWTLifetime: 4 * time.Minute}, minValidity: "5m",
+			want: match("FACEKI access token lives shorter than min_validity", `re:(3m5\ds|4m0s)\s+from\s+now`,
+				"which is less than the 5m0s of validity asked for (FACEKI's answer said expires_in 3600 s, but the token's JWT exp claim ends it at"),
+			bound: cliSlack, requests: 1},
+		{name: "http to a remote host", baseURL: func(*testing.T) string { return "http://sdk.faceki.com" }, want: match("Invalid base_url", "requires https://"), bound: cliSlack, requests: 0},
 		{name: "redirect elsewhere", faults: []emulator.Fault{{Name: "302", Status: http.StatusFound, Header: map[string]string{"Location": "https://attacker.example/collect"}}},
-			want: regexp.MustCompile(`(?s)redirected to\s+https://attacker.example/collect`), bound: cliSlack, requests: 1},
+			want: match("redirected to https://attacker.example/collect"), bound: cliSlack, requests: 1},
 	}
 
 	var longestFailure time.Duration
 	var longestName string
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			srv := startEmulatorCLI(t, emulator.Options{})
+			srv := startEmulatorCLI(t, sc.opts)
 			srv.Faults(sc.faults...)
 			env := emulatorEnv(srv)
 			if sc.baseURL != nil {
@@ -105,7 +134,11 @@ func TestCLI_hostile(t *testing.T) {
 			}
 			env[EnvRequestTimeout] = hostileTimeout.String()
 			env[EnvMaxRetries] = "3"
-			w := newWorkspace(t, tokenConfig(1, `min_validity = "1m"`), env)
+			minValidity := "1m"
+			if sc.minValidity != "" {
+				minValidity = sc.minValidity
+			}
+			w := newWorkspace(t, tokenConfig(1, `min_validity = "`+minValidity+`"`), env)
 
 			// The fault meets the plan, which is saved: a successful run then
 			// shows the saved plan as JSON and applies it, so that the leak
@@ -126,6 +159,7 @@ func TestCLI_hostile(t *testing.T) {
 				if !sc.want.MatchString(out) {
 					t.Errorf("error does not match %s:\n%s", sc.want, out)
 				}
+				t.Logf("%s: the CLI said:\n%s", sc.name, errorLines(out))
 				if took > longestFailure {
 					longestFailure, longestName = took, sc.name
 				}
@@ -147,6 +181,28 @@ func TestCLI_hostile(t *testing.T) {
 	}
 	t.Logf("%d hostile scenarios; longest failing scenario: %q, %s (request_timeout %s, max_retries %d)",
 		len(scenarios), longestName, longestFailure.Round(10*time.Millisecond), hostileTimeout, hostileRetries)
+}
+
+// match builds a pattern from phrases that must appear in this order,
+// whatever the CLI's line wrapping does to their spaces; a part starting with
+// "re:" is a regular expression.
+func match(parts ...string) *regexp.Regexp {
+	for i, p := range parts {
+		if r, ok := strings.CutPrefix(p, "re:"); ok {
+			parts[i] = r
+			continue
+		}
+		parts[i] = strings.Join(strings.Fields(regexp.QuoteMeta(p)), `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, ".*"))
+}
+
+// errorLines is the CLI output from its first error on, for the log.
+func errorLines(out string) string {
+	if i := strings.Index(out, "Error:"); i >= 0 {
+		return out[i:]
+	}
+	return out
 }
 
 // TestCLI_interrupt: Ctrl-C while the provider waits for FACEKI during the
