@@ -8,14 +8,16 @@ bin=$root/bin
 cli=${TF_ACC_TERRAFORM_PATH:-$bin/tofu}
 command -v curl >/dev/null || { echo "the demo's provisioner needs curl: apt-get install -y curl" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'kill "${emu_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only the emulator: an empty PID would make `kill` signal the whole process group.
+trap '[ -n "${emu_pid:-}" ] && kill "$emu_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 export FACEKI_CLIENT_ID=demo-client-id
 export FACEKI_CLIENT_SECRET='demo-secret/+&= with spaces%'
 export CHECKPOINT_DISABLE=1
 
-"$bin/faceki-emulator" -listen 127.0.0.1:0 -client-id "$FACEKI_CLIENT_ID" \
-  -client-secret "$FACEKI_CLIENT_SECRET" >"$work/emulator.log" 2>&1 &
+# The emulator takes the credentials from the environment, not its command
+# line, which every user of the machine can read (ps).
+"$bin/faceki-emulator" -listen 127.0.0.1:0 >"$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 100); do
   FACEKI_BASE_URL=$(sed -n 's/^FACEKI emulator listening on //p' "$work/emulator.log")
