@@ -1,19 +1,27 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 )
 
 // testAccProviders builds a fresh provider for every CLI command, as the real
@@ -149,5 +157,60 @@ func TestUserAgent(t *testing.T) {
 		if got := userAgent(tc.version, tc.cli); got != tc.want {
 			t.Errorf("userAgent(%q, %q) = %q, want %q", tc.version, tc.cli, got, tc.want)
 		}
+	}
+}
+
+// TestRedactorPerProcess: one provider process has one redactor, fed by the
+// secret of every provider configuration and every token any of them
+// fetched. Configuration B talks to a server that quotes configuration A's
+// secret and token back: B's diagnostic and log lines hold neither.
+func TestRedactorPerProcess(t *testing.T) {
+	ctx := context.Background()
+	p := as[*FacekiProvider](t, New("test")())
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	configure := func() *providerData {
+		var resp provider.ConfigureResponse
+		p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(t, ctx, schemaResp.Schema.Type())}}, &resp)
+		if resp.Diagnostics.HasError() {
+			t.Fatal(resp.Diagnostics)
+		}
+		return as[*providerData](t, resp.EphemeralResourceData)
+	}
+
+	emuA := startEmulator(t, emulator.Options{ClientSecret: "secret-of-configuration-A"})
+	a := configure()
+	tokA, err := a.client.SharedToken(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secretA := emuA.Credentials()
+
+	emuB := startEmulator(t, emulator.Options{ClientSecret: testSecret})
+	emuB.Faults(emulator.Fault{Name: "quotes A", Status: http.StatusBadRequest, Reflect: func(http.Header, *http.Request, string) string {
+		b, _ := json.Marshal(map[string]any{"status": false, "statusCode": 400,
+			"message": "seen before: " + url.QueryEscape(secretA) + " and Bearer " + tokA.AccessToken})
+		return string(b)
+	}})
+	b := configure()
+	if a.rd != b.rd {
+		t.Fatal("the two configurations have redactors of their own")
+	}
+	_, err = b.client.AccessToken(ctx)
+	if err == nil {
+		t.Fatal("configuration B got a token, want the quoting server's 400")
+	}
+	var diags diag.Diagnostics
+	addError(&diags, b.rd, err)
+	text := fmt.Sprint(diags)
+	if !strings.Contains(text, "seen before: "+faceki.Redacted) {
+		t.Errorf("diagnostic does not show the quote, redacted: %s", text)
+	}
+	if leaks := findLeaks(map[string]string{"diagnostic": text}, secretA, testSecret, tokA.AccessToken); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
+	fields := b.log.redactFields(map[string]any{"quote": err.Error() + " " + secretA, "n": 3})
+	if leaks := findLeaks(map[string]string{"log fields": fmt.Sprint(fields)}, secretA, tokA.AccessToken); len(leaks) > 0 || fields["n"] != 3 {
+		t.Errorf("log fields %v: leaked %v", fields, leaks)
 	}
 }
