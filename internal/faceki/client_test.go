@@ -127,10 +127,10 @@ func wantContains(t testing.TB, s string, subs ...string) {
 	}
 }
 
-func within(t testing.TB, what string, got, lo, hi time.Time) {
+func expiresWithin(t testing.TB, tok Token, lo, hi time.Time) {
 	t.Helper()
-	if got.Before(lo) || got.After(hi) {
-		t.Errorf("%s = %s, want within [%s, %s]", what, got.Format(time.RFC3339Nano), lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano))
+	if got := tok.ExpiresAt; got.Before(lo) || got.After(hi) {
+		t.Errorf("ExpiresAt = %s, want within [%s, %s]", got.Format(time.RFC3339Nano), lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano))
 	}
 }
 
@@ -177,7 +177,7 @@ func TestAccessTokenFromEmulator(t *testing.T) {
 			if tok.TokenType != "Bearer" {
 				t.Errorf("TokenType = %q, want Bearer", tok.TokenType)
 			}
-			within(t, "ExpiresAt", tok.ExpiresAt, before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second))
+			expiresWithin(t, tok, before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second))
 			if d := tok.ExpiresAt.Sub(exp); d < -time.Second || d > time.Second {
 				t.Errorf("ExpiresAt %s is %s from the emulator's expiry %s", tok.ExpiresAt, d, exp)
 			}
@@ -220,7 +220,7 @@ func TestAccessTokenExpiryCountsFromRequestSent(t *testing.T) {
 	if end.Sub(start) < latency {
 		t.Fatalf("the answer came after %s, before the emulator's latency", end.Sub(start))
 	}
-	within(t, "ExpiresAt", tok.ExpiresAt, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
+	expiresWithin(t, tok, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
 }
 
 func TestAccessTokenJWTExpFallback(t *testing.T) {
@@ -316,7 +316,7 @@ func TestAccessTokenSuccessShapes(t *testing.T) {
 			}
 			switch {
 			case tc.expiresIn > 0:
-				within(t, "ExpiresAt", tok.ExpiresAt, before.Add(tc.expiresIn), after.Add(tc.expiresIn))
+				expiresWithin(t, tok, before.Add(tc.expiresIn), after.Add(tc.expiresIn))
 			case !tc.expAt.IsZero():
 				if !tok.ExpiresAt.Equal(tc.expAt) {
 					t.Errorf("ExpiresAt = %s, want %s", tok.ExpiresAt, tc.expAt)
@@ -1209,7 +1209,7 @@ func TestTokenLifetimeIsTheEarliest(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The JWT's exp has whole seconds.
-			within(t, "ExpiresAt", tok.ExpiresAt, start.Add(tc.life-time.Second), end.Add(tc.life))
+			expiresWithin(t, tok, start.Add(tc.life-time.Second), end.Add(tc.life))
 			exp, _ := emu.Issued(tok.AccessToken) // when the emulator stops accepting it
 			if tok.ExpiresAt.After(exp) {
 				t.Errorf("ExpiresAt %s is after the emulator stops accepting the token (%s)", tok.ExpiresAt, exp)
