@@ -38,13 +38,17 @@ func TestMain(m *testing.M) {
 }
 
 // providerBinary builds the provider once per test process and returns the
-// binary's path.
+// binary's path. Callers decide to skip first (cliPath): building takes ~15 s.
+// Without the go command there is nothing to build with: the test skips.
 var providerBinary = func() func(t *testing.T) string {
 	var once sync.Once
 	var bin string
 	var buildErr error
 	return func(t *testing.T) string {
 		t.Helper()
+		if _, err := exec.LookPath("go"); err != nil {
+			t.Skip("CLI-level test: the go command is needed to build the provider binary")
+		}
 		once.Do(func() {
 			bin = filepath.Join(testTempDir, "bin", "terraform-provider-faceki")
 			cmd := exec.Command("go", "build", "-o", bin, "../..")
@@ -91,8 +95,9 @@ type workspace struct {
 // through dev_overrides: no init needed.
 func newWorkspace(t *testing.T, config string, env map[string]string) *workspace {
 	t.Helper()
+	cli := cliPath(t) // skip before building anything
 	bin := filepath.Dir(providerBinary(t))
-	return newWorkspaceRC(t, config, env, fmt.Sprintf(`provider_installation {
+	return newWorkspaceRC(t, cli, config, env, fmt.Sprintf(`provider_installation {
   dev_overrides {
     "registry.opentofu.org/faceki/faceki" = %s
     "registry.terraform.io/faceki/faceki" = %s
@@ -114,6 +119,7 @@ type mirrored struct {
 // still tries to install faceki, finds it nowhere, and fails offline.)
 func newMirrorWorkspace(t *testing.T, config string, env map[string]string, providers ...mirrored) *workspace {
 	t.Helper()
+	cli := cliPath(t)
 	root := t.TempDir()
 	target := runtime.GOOS + "_" + runtime.GOARCH
 	var include []string
@@ -131,7 +137,7 @@ func newMirrorWorkspace(t *testing.T, config string, env map[string]string, prov
 		}
 	}
 	list, _ := json.Marshal(include)
-	return newWorkspaceRC(t, config, env, fmt.Sprintf(`provider_installation {
+	return newWorkspaceRC(t, cli, config, env, fmt.Sprintf(`provider_installation {
   filesystem_mirror {
     path    = %s
     include = %s
@@ -140,9 +146,8 @@ func newMirrorWorkspace(t *testing.T, config string, env map[string]string, prov
 `, hclString(root), list))
 }
 
-func newWorkspaceRC(t *testing.T, config string, env map[string]string, rc string) *workspace {
+func newWorkspaceRC(t *testing.T, cli, config string, env map[string]string, rc string) *workspace {
 	t.Helper()
-	cli := cliPath(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "cli.tfrc"), rc)
 	write(t, filepath.Join(dir, "main.tf"), config)

@@ -52,6 +52,7 @@ type hostileScenario struct {
 }
 
 func TestCLI_hostile(t *testing.T) {
+	cliPath(t) // skip once, not in every scenario
 	attempts := hostileRetries + 1
 	worst := time.Duration(attempts)*hostileTimeout + backoffBudget() + cliSlack
 	fast := backoffBudget() + cliSlack
