@@ -1,6 +1,8 @@
 # Keeps a FACEKI token in AWS Secrets Manager. Write-only attributes need
-# Terraform >= 1.11 (or OpenTofu >= 1.11) and a hashicorp/aws release with
-# secret_string_wo: they arrived during 5.x, so 6.0.0 is a safe floor.
+# Terraform >= 1.11 (or OpenTofu >= 1.11) and hashicorp/aws >= 5.88.0, the
+# first release with secret_string_wo. Before 6.26.0 a refresh still reads
+# the secret's value (GetSecretValue), so the role that plans needs that
+# permission; from 6.26.0 it does not.
 #
 # A FACEKI token lives one hour. A token written through secret_string_wo
 # stays in Secrets Manager exactly as written until secret_string_wo_version
@@ -17,7 +19,7 @@ terraform {
     }
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0.0"
+      version = ">= 5.88.0"
     }
     time = {
       source  = "hashicorp/time"

@@ -1,6 +1,7 @@
 # Keeps a FACEKI token in a Kubernetes Secret, for pods that mount it or
 # read it as an environment variable. Write-only attributes need Terraform
-# >= 1.11 (or OpenTofu >= 1.11) and hashicorp/kubernetes >= 2.36.0.
+# >= 1.11 (or OpenTofu >= 1.11) and hashicorp/kubernetes >= 2.36.0, but not
+# 2.37.0, which fails with Terraform >= 1.12.1 (fixed in 2.37.1).
 #
 # A FACEKI token lives one hour. A token written through data_wo stays in
 # the Secret exactly as written until data_wo_revision changes: the CLI
@@ -17,7 +18,7 @@ terraform {
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = ">= 2.36.0"
+      version = ">= 2.36.0, != 2.37.0"
     }
     time = {
       source  = "hashicorp/time"

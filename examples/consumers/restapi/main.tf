@@ -1,4 +1,7 @@
-# Calls FACEKI's bearer-protected API with the Mastercard/restapi provider.
+# Configures the Mastercard/restapi provider with the FACEKI token, so that
+# its restapi_object resources and data sources call FACEKI's
+# bearer-protected API (add the ones your calls need; make test runs a GET of
+# the KYC rules this way, in internal/provider/consumer_restapi_test.go).
 # Provider configurations accept ephemeral values (Terraform >= 1.10,
 # OpenTofu >= 1.11), so the token configures the provider without being
 # written to the plan or state.
