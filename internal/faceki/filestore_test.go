@@ -1,0 +1,627 @@
+package faceki
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fsSecret has the characters that encode differently in base64, URLs and
+// JSON; fsJWT is shaped like FACEKI's tokens.
+const (
+	fsSecret = `s3cr+t/k3y=&50% "q" end`
+	fsJWT    = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJjbGllbnQtMTIzIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0xMjM0NTY3ODkw"
+
+	// Environment of the helper process (TestFileStoreHelperProcess).
+	fsEnvDir  = "FACEKI_FILESTORE_HELPER_DIR"
+	fsEnvRole = "FACEKI_FILESTORE_HELPER_ROLE" // "writer:<id>" or "holder:<marker dir>"
+
+	fsProcRounds = 25
+)
+
+func fsAccount(secret string) Account {
+	return Account{BaseURL: "https://sdk.faceki.com", ClientID: "client-4711", ClientSecret: secret, TokenEndpoint: EndpointAccessToken}
+}
+
+func fsOpen(t testing.TB, dir string, acct Account) *FileStore {
+	t.Helper()
+	s, err := OpenFileStore(dir, acct)
+	if err != nil {
+		t.Fatalf("OpenFileStore: %v", err)
+	}
+	return s
+}
+
+func fsToken(access string, exp time.Time) Token {
+	return Token{AccessToken: access, TokenType: "Bearer", ExpiresAt: exp}
+}
+
+func fsSave(t testing.TB, s *FileStore, tok Token) {
+	t.Helper()
+	if err := s.Save(tok); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+}
+
+func fsReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fsWriteFile(t testing.TB, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fsEntries lists the names in dir.
+func fsEntries(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// fsWantOnly fails unless dir holds exactly the token file (and its lock
+// file when lock is set): no temporary file left behind, no second file.
+func fsWantOnly(t testing.TB, s *FileStore, lock bool) {
+	t.Helper()
+	want := []string{filepath.Base(s.Path())}
+	if lock {
+		want = append(want, filepath.Base(s.Path())+".lock")
+	}
+	got := fsEntries(t, filepath.Dir(s.Path()))
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("directory holds %q, want %q", got, want)
+	}
+}
+
+func fsWantMiss(t testing.TB, s *FileStore, why string) {
+	t.Helper()
+	if tok, ok := s.Load(time.Now()); ok {
+		t.Fatalf("%s: Load = %q, want a miss", why, tok.AccessToken)
+	}
+}
+
+func fsWantHit(t testing.TB, s *FileStore, want string) {
+	t.Helper()
+	tok, ok := s.Load(time.Now())
+	if !ok || tok.AccessToken != want {
+		t.Fatalf("Load = %q, %v; want %q", tok.AccessToken, ok, want)
+	}
+}
+
+// ExpiresAt survives to the nanosecond (RFC 3339 with nanoseconds, as UTC).
+func TestFileStoreRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	fsWantMiss(t, s, "empty directory")
+
+	exp := time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.FixedZone("X", 5*3600+1800))
+	in := Token{AccessToken: fsJWT, TokenType: "bearer-ish", ExpiresAt: exp}
+	fsSave(t, s, in)
+	got, ok := s.Load(exp.Add(-time.Nanosecond))
+	if !ok {
+		t.Fatal("Load after Save: miss")
+	}
+	if got.AccessToken != in.AccessToken || got.TokenType != in.TokenType || !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("Load = {%q %q %v}, want {%q %q %v}", got.AccessToken, got.TokenType, got.ExpiresAt, in.AccessToken, in.TokenType, exp)
+	}
+	if got.ExpiresAt.Nanosecond() != 123456789 {
+		t.Fatalf("ExpiresAt lost its nanoseconds: %v", got.ExpiresAt)
+	}
+	fsWantOnly(t, s, false)
+
+	name := filepath.Base(s.Path())
+	if len(name) != 64+len(".token") || !strings.HasSuffix(name, ".token") || strings.Trim(strings.TrimSuffix(name, ".token"), "0123456789abcdef") != "" {
+		t.Fatalf("file name %q is not <64 lower-case hex>.token", name)
+	}
+	first := fsReadFile(t, s.Path())
+	if !bytes.HasPrefix(first, []byte("FKTC\x01")) {
+		t.Fatalf("file starts with %q, want FKTC\\x01", first[:5])
+	}
+	// Same token again: a fresh nonce, so other bytes.
+	fsSave(t, s, in)
+	second := fsReadFile(t, s.Path())
+	if bytes.Equal(first[5:17], second[5:17]) || bytes.Equal(first, second) {
+		t.Fatal("two writes of one token used the same nonce")
+	}
+	fsWantHit(t, s, fsJWT)
+
+	// Another store for the same account (another process) reads it too.
+	fsWantHit(t, fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret)), fsJWT)
+}
+
+func TestFileStoreOpenRefusesEmptyCredentials(t *testing.T) {
+	t.Parallel()
+	for _, acct := range []Account{fsAccount(""), {BaseURL: "https://x", ClientSecret: "s"}} {
+		if _, err := OpenFileStore(t.TempDir(), acct); err == nil {
+			t.Errorf("OpenFileStore(%q, secret %v) = nil error", acct.ClientID, acct.ClientSecret != "")
+		}
+	}
+	if _, err := OpenFileStore("", fsAccount(fsSecret)); err == nil {
+		t.Error(`OpenFileStore("") = nil error`)
+	}
+}
+
+// A file only opens for its own account: another secret derives another key,
+// and a copy under another account's name fails the additional data even
+// where the key is the same (same secret, another token endpoint).
+func TestFileStoreWrongAccountIsMiss(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := fsOpen(t, dir, fsAccount(fsSecret))
+	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
+	sealed := fsReadFile(t, s.Path())
+
+	others := map[string]Account{
+		"other secret":   fsAccount(fsSecret + "x"),
+		"other client":   {BaseURL: "https://sdk.faceki.com", ClientID: "client-4712", ClientSecret: fsSecret, TokenEndpoint: EndpointAccessToken},
+		"other base URL": {BaseURL: "https://sdk.faceki.com/", ClientID: "client-4711", ClientSecret: fsSecret, TokenEndpoint: EndpointAccessToken},
+		"other endpoint": {BaseURL: "https://sdk.faceki.com", ClientID: "client-4711", ClientSecret: fsSecret, TokenEndpoint: EndpointGenerateToken},
+	}
+	for what, acct := range others {
+		o := fsOpen(t, dir, acct)
+		if o.Path() == s.Path() {
+			t.Fatalf("%s: same file name as the original account", what)
+		}
+		fsWantMiss(t, o, what)
+		fsWriteFile(t, o.Path(), sealed)
+		fsWantMiss(t, o, what+", file copied to its name")
+	}
+	// Same account, same name, file from another secret: key differs.
+	o := fsOpen(t, dir, fsAccount("another secret"))
+	fsSave(t, o, fsToken("other-token", time.Now().Add(time.Hour)))
+	fsWriteFile(t, s.Path(), fsReadFile(t, o.Path()))
+	fsWantMiss(t, s, "file sealed with another secret under this account's name")
+}
+
+func TestFileStoreDamagedFileIsMiss(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	tok := fsToken(fsJWT, time.Now().Add(time.Hour))
+	fsSave(t, s, tok)
+	good := fsReadFile(t, s.Path())
+	n := len(good)
+
+	// Save must bring back a working file after every miss.
+	recovers := func(why string) {
+		t.Helper()
+		fsWantMiss(t, s, why)
+		fsSave(t, s, tok)
+		fsWantHit(t, s, fsJWT)
+		good = fsReadFile(t, s.Path())
+	}
+
+	// magic, version, nonce start and end, ciphertext start and middle, tag.
+	for _, pos := range []int{0, 3, 4, 5, 16, 17, 18, n / 2, n - 17, n - 16, n - 1} {
+		b := bytes.Clone(good)
+		b[pos] ^= 0x01
+		fsWriteFile(t, s.Path(), b)
+		recovers(fmt.Sprintf("byte %d of %d flipped", pos, n))
+	}
+	for _, l := range []int{0, 1, 4, 5, 17, 17 + 16, n - 16, n - 1} {
+		fsWriteFile(t, s.Path(), good[:l])
+		recovers(fmt.Sprintf("truncated to %d of %d bytes", l, n))
+	}
+	fsWriteFile(t, s.Path(), append(bytes.Clone(good), 0))
+	recovers("one byte appended")
+
+	plainJSON := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_at":%q}`, fsJWT, tok.ExpiresAt.Format(time.RFC3339Nano))
+	seal := func(plain string, version byte) []byte {
+		nonce := make([]byte, nonceSize)
+		return s.aead.Seal(append([]byte("FKTC"+string(version)), nonce...), nonce, []byte(plain), []byte(filepath.Base(s.Path())))
+	}
+	for what, b := range map[string][]byte{
+		"garbage":                  bytes.Repeat([]byte{0xA5}, 300),
+		"plain JSON":               []byte(plainJSON),
+		"old version":              seal(plainJSON, 0x00),
+		"newer version":            seal(plainJSON, 0x02),
+		"other magic":              append([]byte("FKTD"), good[4:]...),
+		"sealed non-JSON":          seal("not json", fileVersion),
+		"sealed JSON, no token":    seal(`{"token_type":"Bearer","expires_at":"2099-01-01T00:00:00Z"}`, fileVersion),
+		"sealed JSON, no expiry":   seal(fmt.Sprintf(`{"access_token":%q}`, fsJWT), fileVersion),
+		"sealed JSON, bad expiry":  seal(fmt.Sprintf(`{"access_token":%q,"expires_at":"tomorrow"}`, fsJWT), fileVersion),
+		"sealed, padded over size": seal(plainJSON+strings.Repeat(" ", maxFileSize), fileVersion),
+	} {
+		fsWriteFile(t, s.Path(), b)
+		recovers(what)
+	}
+	// A well-formed file of the current format does load: the cases above
+	// fail for the reason named, not for a mistake in seal.
+	fsWriteFile(t, s.Path(), seal(plainJSON, fileVersion))
+	fsWantHit(t, s, fsJWT)
+
+	// A directory where the file should be.
+	if err := os.Remove(s.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(s.Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fsWantMiss(t, s, "a directory at the file's path")
+	if err := s.Forget(fsJWT); err != nil {
+		t.Fatalf("Forget with a directory at the path: %v", err)
+	}
+	// The rename fails: Save says so and leaves no temporary file.
+	if err := s.Save(tok); err == nil {
+		t.Fatal("Save over a directory: nil error")
+	} else if strings.Contains(err.Error(), fsJWT) {
+		t.Fatalf("Save's error holds the token: %v", err)
+	}
+	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 1 {
+		t.Fatalf("failed Save left %q", got)
+	}
+	if err := os.Remove(s.Path()); err != nil {
+		t.Fatal(err)
+	}
+	fsSave(t, s, tok)
+	fsWantHit(t, s, fsJWT)
+}
+
+func TestFileStoreExpired(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	exp := time.Now().Add(time.Hour)
+	fsSave(t, s, fsToken(fsJWT, exp))
+
+	if _, ok := s.Load(exp.Add(-time.Second)); !ok {
+		t.Fatal("Load before expiry: miss")
+	}
+	if _, ok := s.Load(exp); ok {
+		t.Fatal("Load at exactly ExpiresAt: hit, want a miss")
+	}
+	if _, err := os.Lstat(s.Path()); !os.IsNotExist(err) {
+		t.Fatalf("expired file still there (Lstat: %v)", err)
+	}
+
+	fsSave(t, s, fsToken(fsJWT, exp))
+	if _, ok := s.Load(exp.Add(time.Hour)); ok {
+		t.Fatal("Load after expiry: hit")
+	}
+	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+		t.Fatalf("expired file not removed: %q", got)
+	}
+
+	// No expiry, no file.
+	if err := s.Save(Token{AccessToken: fsJWT, TokenType: "Bearer"}); err != nil {
+		t.Fatalf("Save without expiry: %v", err)
+	}
+	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+		t.Fatalf("Save without expiry wrote %q", got)
+	}
+	if err := s.Save(Token{ExpiresAt: exp}); err == nil {
+		t.Fatal("Save of an empty token: nil error")
+	}
+}
+
+func TestFileStoreForget(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	if err := s.Forget(fsJWT); err != nil {
+		t.Fatalf("Forget without a file: %v", err)
+	}
+	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
+	for _, other := range []string{"", "a-newer-token", fsJWT[:len(fsJWT)-1]} {
+		if err := s.Forget(other); err != nil {
+			t.Fatalf("Forget(other): %v", err)
+		}
+		fsWantHit(t, s, fsJWT)
+	}
+	if err := s.Forget(fsJWT); err != nil {
+		t.Fatalf("Forget: %v", err)
+	}
+	if _, err := os.Lstat(s.Path()); !os.IsNotExist(err) {
+		t.Fatalf("Forget left the file (Lstat: %v)", err)
+	}
+	if err := s.Forget(fsJWT); err != nil {
+		t.Fatalf("second Forget: %v", err)
+	}
+}
+
+func TestFileStoreConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const writers, rounds = 32, 15
+	exp := time.Now().Add(time.Hour)
+	written := map[string]bool{}
+	for w := range writers {
+		for r := range rounds {
+			written[fmt.Sprintf("token-%d-%d", w, r)] = true
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			s, err := OpenFileStore(dir, fsAccount(fsSecret))
+			if err != nil {
+				errs <- err
+				return
+			}
+			for r := range rounds {
+				if err := s.Save(fsToken(fmt.Sprintf("token-%d-%d", w, r), exp)); err != nil {
+					errs <- err
+					return
+				}
+				// Rename is atomic: once a file exists, every read sees a whole one.
+				if tok, ok := s.Load(time.Now()); !ok || !written[tok.AccessToken] {
+					errs <- fmt.Errorf("writer %d round %d: Load = %q, %v", w, r, tok.AccessToken, ok)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	s := fsOpen(t, dir, fsAccount(fsSecret))
+	fsWantOnly(t, s, false)
+	if tok, ok := s.Load(time.Now()); !ok || !written[tok.AccessToken] {
+		t.Fatalf("final Load = %q, %v", tok.AccessToken, ok)
+	}
+}
+
+// TestFileStoreHelperProcess is not a test: the tests below run the test
+// binary again with it alone selected, as another process sharing the store.
+func TestFileStoreHelperProcess(t *testing.T) {
+	dir, role := os.Getenv(fsEnvDir), os.Getenv(fsEnvRole)
+	if dir == "" {
+		return
+	}
+	s := fsOpen(t, dir, fsAccount(fsSecret))
+	kind, arg, _ := strings.Cut(role, ":")
+	switch kind {
+	case "writer":
+		for r := range fsProcRounds {
+			unlock, ok := s.Lock(context.Background(), 20*time.Second)
+			if !ok {
+				t.Fatalf("round %d: Lock failed", r)
+			}
+			s.Load(time.Now())
+			mine := fmt.Sprintf("proc-%s-%d", arg, r)
+			fsSave(t, s, fsToken(mine, time.Now().Add(time.Hour)))
+			// Under the lock nobody else writes: we read what we wrote.
+			fsWantHit(t, s, mine)
+			unlock()
+		}
+	case "holder":
+		unlock, ok := s.Lock(context.Background(), 5*time.Second)
+		if !ok {
+			t.Fatal("holder: Lock failed")
+		}
+		fsWriteFile(t, filepath.Join(arg, "held"), nil)
+		time.Sleep(time.Second)
+		fsWriteFile(t, filepath.Join(arg, "released"), nil)
+		unlock()
+	default:
+		t.Fatalf("unknown role %q", role)
+	}
+}
+
+func fsHelper(t *testing.T, dir, role string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fsEnvDir+"="+dir, fsEnvRole+"="+role)
+	return cmd
+}
+
+func TestFileStoreProcesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	type proc struct {
+		cmd *exec.Cmd
+		out bytes.Buffer
+	}
+	procs := make([]*proc, 4)
+	for i := range procs {
+		p := &proc{cmd: fsHelper(t, dir, "writer:"+strconv.Itoa(i))}
+		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs[i] = p
+	}
+	for i, p := range procs {
+		if err := p.cmd.Wait(); err != nil {
+			t.Errorf("writer %d: %v\n%s", i, err, p.out.String())
+		}
+	}
+	s := fsOpen(t, dir, fsAccount(fsSecret))
+	fsWantOnly(t, s, true)
+	tok, ok := s.Load(time.Now())
+	if !ok || !strings.HasPrefix(tok.AccessToken, "proc-") || !strings.HasSuffix(tok.AccessToken, fmt.Sprintf("-%d", fsProcRounds-1)) {
+		t.Fatalf("final Load = %q, %v; want some writer's last token", tok.AccessToken, ok)
+	}
+}
+
+func TestFileStoreLock(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	unlock, ok := s.Lock(context.Background(), 0)
+	if !ok {
+		t.Fatal("first Lock failed")
+	}
+	if _, err := os.Lstat(s.Path() + ".lock"); err != nil {
+		t.Fatalf("no lock file beside the token file: %v", err)
+	}
+
+	const wait = 300 * time.Millisecond
+	other := fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret))
+	start := time.Now()
+	if u, ok := other.Lock(context.Background(), wait); ok {
+		u()
+		t.Fatal("second Lock while the first is held: ok")
+	}
+	if took := time.Since(start); took < wait || took > wait+2*time.Second {
+		t.Fatalf("second Lock gave up after %v, want about %v", took, wait)
+	}
+	if _, ok := s.Lock(context.Background(), 0); ok {
+		t.Fatal("Lock with no wait while held: ok")
+	}
+
+	// The context ends the wait early, and an ended one at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start = time.Now()
+	if _, ok := other.Lock(ctx, 10*time.Second); ok {
+		t.Fatal("Lock with a cancelled context: ok")
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("cancellation ended the wait only after %v", took)
+	}
+	if _, ok := other.Lock(ctx, 10*time.Second); ok {
+		t.Fatal("Lock with an ended context: ok")
+	}
+
+	unlock()
+	unlock() // harmless
+	u2, ok := other.Lock(context.Background(), wait)
+	if !ok {
+		t.Fatal("Lock after unlock failed")
+	}
+	u2()
+}
+
+func TestFileStoreLockAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	dir, marks := t.TempDir(), t.TempDir()
+	cmd := fsHelper(t, dir, "holder:"+marks)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("holder: %v\n%s", err, out.String())
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(marks, "held")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("holder never took the lock\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s := fsOpen(t, dir, fsAccount(fsSecret))
+	start := time.Now()
+	unlock, ok := s.Lock(context.Background(), 5*time.Second)
+	if !ok {
+		t.Fatal("Lock did not get the lock the holder released")
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(marks, "released")); err != nil {
+		t.Fatalf("Lock succeeded after %v while the other process held it", time.Since(start))
+	}
+}
+
+// fsForms lists what a careless store could write: the value itself, hex,
+// the middle of its base64 at every alignment, and its query escape.
+func fsForms(v string) []string {
+	forms := []string{v, hex.EncodeToString([]byte(v)), strings.ToUpper(hex.EncodeToString([]byte(v))), url.QueryEscape(v)}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for pad := range 3 {
+			e := enc.EncodeToString(append(make([]byte, pad), v...))
+			mid := len(e) / 2
+			forms = append(forms, e[mid-6:mid+6])
+		}
+	}
+	for i := 0; i+8 <= len(v); i++ {
+		forms = append(forms, v[i:i+8])
+	}
+	return forms
+}
+
+func TestFileStoreNothingInClearOnDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	acct := fsAccount(fsSecret)
+	s := fsOpen(t, dir, acct)
+	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
+	unlock, ok := s.Lock(context.Background(), time.Second)
+	if !ok {
+		t.Fatal("Lock failed")
+	}
+	unlock()
+	if len(fsEntries(t, dir)) != 2 {
+		t.Fatalf("want the token and the lock file, got %q", fsEntries(t, dir))
+	}
+	secretSum := sha256.Sum256([]byte(fsSecret))
+	checks := map[string][]string{
+		"token":           fsForms(fsJWT),
+		"secret":          fsForms(fsSecret),
+		"client ID":       {acct.ClientID},
+		"base URL":        {"sdk.faceki.com"},
+		"secret's SHA256": {hex.EncodeToString(secretSum[:]), string(secretSum[:])},
+	}
+	for _, name := range fsEntries(t, dir) {
+		content := name + "\n" + string(fsReadFile(t, filepath.Join(dir, name)))
+		for what, forms := range checks {
+			for _, f := range forms {
+				if strings.Contains(content, f) {
+					t.Errorf("%s holds the %s as %q", name, what, f)
+				}
+			}
+		}
+	}
+	// The checks can fail: every careless encoding trips one of them.
+	for _, careless := range []string{
+		"x" + fsSecret[3:14] + "y",
+		hex.EncodeToString([]byte("ab" + fsSecret)),
+		base64.StdEncoding.EncodeToString([]byte("a" + fsSecret)),
+		base64.URLEncoding.EncodeToString([]byte("ab" + fsSecret)),
+		url.QueryEscape(fsSecret),
+	} {
+		found := false
+		for _, f := range checks["secret"] {
+			found = found || strings.Contains(careless, f)
+		}
+		if !found {
+			t.Errorf("fsForms misses %q", careless)
+		}
+	}
+}
+
+func TestFileStoreDefaultCacheDir(t *testing.T) {
+	t.Parallel()
+	base, err := os.UserCacheDir()
+	if err != nil {
+		t.Skipf("no user cache directory here: %v", err)
+	}
+	dir, err := DefaultCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(base, "terraform-provider-faceki") || filepath.Base(dir) != "terraform-provider-faceki" {
+		t.Fatalf("DefaultCacheDir = %q", dir)
+	}
+}
