@@ -6,7 +6,9 @@
 package emulator
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -48,6 +50,7 @@ type Emulator struct {
 
 	mu            sync.Mutex
 	issued        map[string]time.Time // token → expiry
+	revoked       map[string]bool
 	tokenRequests int
 	rulesRequests int
 	bearers       []string // tokens presented to bearer-protected endpoints, accepted or not
@@ -65,7 +68,7 @@ func New(opts Options) *Emulator {
 	if opts.ExpiresIn == 0 {
 		opts.ExpiresIn = time.Hour
 	}
-	e := &Emulator{opts: opts, issued: map[string]time.Time{}, mux: http.NewServeMux()}
+	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, mux: http.NewServeMux()}
 	e.mux.HandleFunc("GET /auth/api/access-token", e.accessToken)
 	e.mux.HandleFunc("POST /auth/api/generate-token", e.generateToken)
 	e.mux.HandleFunc("GET /kycrules/api/kycrules", e.kycRules)
@@ -152,6 +155,14 @@ func (e *Emulator) Expire() {
 	}
 }
 
+// Revoke makes FACEKI refuse token from now on, as it may refuse a token
+// before the expiry it announced.
+func (e *Emulator) Revoke(token string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.revoked[token] = true
+}
+
 func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	e.token(w, r, q.Get("clientId"), q.Get("clientSecret"))
@@ -200,20 +211,33 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 	case id != e.opts.ClientID || secret != e.opts.ClientSecret:
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Invalid client credentials"))
 	default:
-		tok := e.issue()
+		lifetime := e.lifetime()
+		tok := e.issue(lifetime)
 		data := map[string]any{"access_token": tok, "token_type": "Bearer"}
 		if !e.opts.OmitExpiresIn {
-			data["expires_in"] = int(e.opts.ExpiresIn / time.Second)
+			data["expires_in"] = int(lifetime / time.Second)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"responseCode": 0, "data": data})
 	}
 }
 
-// issue mints a random RS256-shaped JWT (the signature is random bytes:
-// only the emulator checks it, by lookup).
-func (e *Emulator) issue() string {
+// SetExpiresIn changes the lifetime of the tokens issued from now on.
+func (e *Emulator) SetExpiresIn(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.ExpiresIn = d
+}
+
+func (e *Emulator) lifetime() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.opts.ExpiresIn
+}
+
+// issue mints an RS256-shaped JWT living for lifetime (see signature).
+func (e *Emulator) issue(lifetime time.Duration) string {
 	now := time.Now()
-	exp := now.Add(e.opts.ExpiresIn)
+	exp := now.Add(lifetime)
 	claims := map[string]any{
 		"sub": e.opts.ClientID, "client_id": e.opts.ClientID, "token_use": "access", "scope": "kyc/all",
 		"iss": "faceki-emulator", "iat": now.Unix(), "jti": randomString(16),
@@ -229,7 +253,8 @@ func (e *Emulator) issue() string {
 	}
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
 	payload, _ := json.Marshal(claims)
-	tok := b64(header) + "." + b64(payload) + "." + randomString(256)
+	signed := b64(header) + "." + b64(payload)
+	tok := signed + "." + e.signature(signed)
 
 	e.mu.Lock()
 	e.issued[tok] = exp
@@ -245,8 +270,12 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 		e.bearers = append(e.bearers, token)
 	}
 	exp, issued := e.issued[token]
+	revoked := e.revoked[token]
 	e.mu.Unlock()
-	if !ok || !issued || time.Now().After(exp) {
+	if !issued {
+		exp, issued = e.verify(token)
+	}
+	if !ok || !issued || revoked || time.Now().After(exp) {
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Unauthorized"))
 		return
 	}
@@ -292,6 +321,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// signature stands in for FACEKI's RS256 one, at its length (256 bytes): an
+// HMAC keyed by the credentials, so that an emulator restarted with the same
+// credentials accepts the tokens an earlier one issued, as FACEKI would
+// (the demo's second run, with a token cache on disk, relies on it).
+func (e *Emulator) signature(signed string) string {
+	key := sha256.Sum256([]byte("faceki-emulator signing key\x00" + e.opts.ClientID + "\x00" + e.opts.ClientSecret))
+	var sig []byte
+	for block := byte(0); len(sig) < 256; block++ {
+		m := hmac.New(sha256.New, key[:])
+		m.Write([]byte{block})
+		m.Write([]byte(signed))
+		sig = m.Sum(sig)
+	}
+	return b64(sig)
+}
+
+// verify accepts a token this emulator did not issue itself when its
+// signature is one it would make, until the exp claim it carries.
+func (e *Emulator) verify(token string) (time.Time, bool) {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 || !hmac.Equal([]byte(token[i+1:]), []byte(e.signature(token[:i]))) {
+		return time.Time{}, false
+	}
+	parts := strings.Split(token[:i], ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(claims.Exp, 0), true
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

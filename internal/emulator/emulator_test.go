@@ -355,19 +355,51 @@ func TestOptions(t *testing.T) {
 
 func issue(t *testing.T, s *Server) string {
 	t.Helper()
-	a := getToken(t, s, creds(testID, testSecret))
+	return issueWith(t, s, testSecret)
+}
+
+func issueWith(t *testing.T, s *Server, secret string) string {
+	t.Helper()
+	a := getToken(t, s, creds(testID, secret))
 	if a.status != 200 {
 		t.Fatalf("token: %d %s", a.status, a.body)
 	}
 	return as[string](t, as[map[string]any](t, a.json(t)["data"])["access_token"])
 }
 
+// TestTokensOutliveTheEmulator: an emulator started again with the same
+// credentials accepts the tokens the first one issued, until their exp, as
+// FACEKI does across its own restarts; not a tampered one.
+func TestTokensOutliveTheEmulator(t *testing.T) {
+	t.Parallel()
+	first := start(t, Options{})
+	tok := issue(t, first)
+	_ = first.Close()
+	again := start(t, Options{})
+	if a := rules(t, again, "Bearer "+tok); a.status != 200 {
+		t.Errorf("a restarted emulator refused an earlier token: %d %s", a.status, a.body)
+	}
+	if _, ok := again.Issued(tok); ok {
+		t.Error("Issued reports a token this emulator did not issue")
+	}
+	tampered := tok[:len(tok)-2] + "AA"
+	if a := rules(t, again, "Bearer "+tampered); a.status != 401 {
+		t.Errorf("a tampered token was accepted: %d", a.status)
+	}
+	short := start(t, Options{ExpiresIn: time.Second})
+	old := issue(t, short)
+	time.Sleep(1100 * time.Millisecond)
+	if a := rules(t, start(t, Options{}), "Bearer "+old); a.status != 401 {
+		t.Errorf("an expired token from another emulator was accepted: %d", a.status)
+	}
+}
+
 func TestKYCRulesRequiresIssuedUnexpiredBearer(t *testing.T) {
 	t.Parallel()
 	s := start(t, Options{})
-	other := start(t, Options{})
+	other := start(t, Options{ClientSecret: "another account's secret"})
 	const unauthorized = `{"status":false,"message":"Unauthorized","statusCode":401,"data":{}}`
-	foreign := issue(t, other)
+	foreign := issueWith(t, other, "another account's secret")
 	tok := issue(t, s)
 
 	wantJSON(t, rules(t, s, ""), 401, unauthorized)
@@ -400,6 +432,10 @@ func TestKYCRulesRequiresIssuedUnexpiredBearer(t *testing.T) {
 	if s.TokenRequests() != 2 || other.RulesRequests() != 0 {
 		t.Errorf("TokenRequests = %d, other's RulesRequests = %d", s.TokenRequests(), other.RulesRequests())
 	}
+
+	// Revoked, a token is refused before its expiry.
+	s.Revoke(fresh)
+	wantJSON(t, rules(t, s, "Bearer "+fresh), 401, unauthorized)
 }
 
 func TestKYCRulesTokenExpiresByItself(t *testing.T) {
