@@ -78,6 +78,12 @@ type Config struct {
 	// recognises every secret and token the others know. Nil gives the client
 	// one of its own.
 	Redactor *Redactor
+	// TokenCacheDir, when set, keeps shared tokens also in an encrypted file
+	// per account in that directory (see FileStore), so that provider
+	// processes on one machine, and successive runs, share a token while it
+	// lives. A directory that cannot be used safely leaves the client with
+	// its memory cache only; TokenCacheError says why.
+	TokenCacheDir string
 	// Transport replaces the HTTP transport (tests); nil uses a pooled one
 	// that honours HTTPS_PROXY / NO_PROXY and requires TLS 1.2.
 	Transport http.RoundTripper
@@ -97,6 +103,8 @@ type Client struct {
 	rd        *Redactor
 	cache     *TokenCache
 	cacheKey  string
+	files     *FileStore // nil: memory only
+	filesErr  error      // why TokenCacheDir is not used
 }
 
 // NewClient validates cfg and builds a client. It makes no request.
@@ -152,6 +160,11 @@ func NewClient(cfg Config) (*Client, error) {
 		rd:        cfg.Redactor,
 		cache:     cfg.Cache,
 		cacheKey:  cacheKey(base.String(), cfg.ClientID, cfg.ClientSecret, cfg.TokenEndpoint),
+	}
+	if cfg.TokenCacheDir != "" {
+		c.files, c.filesErr = OpenFileStore(cfg.TokenCacheDir, Account{
+			BaseURL: base.String(), ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenEndpoint: cfg.TokenEndpoint,
+		})
 	}
 	transport := cfg.Transport
 	if transport == nil {
@@ -218,6 +231,10 @@ func isLoopback(host string) bool {
 func (c *Client) MaxDuration() time.Duration {
 	return time.Duration(c.retries+1)*c.timeout + time.Duration(c.retries)*MaxRetryAfter
 }
+
+// TokenCacheError says why Config.TokenCacheDir is not used (the directory is
+// refused or cannot be created), or is nil.
+func (c *Client) TokenCacheError() error { return c.filesErr }
 
 // BaseURL returns the base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }

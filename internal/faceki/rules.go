@@ -105,9 +105,12 @@ func isRefused(err error) bool {
 	return IsKind(err, KindUnauthorized)
 }
 
-// dropShared removes tok from the shared cache, unless another caller has
-// already replaced it.
+// dropShared removes tok from the shared cache, and from the token file,
+// unless another caller has already replaced it.
 func (c *Client) dropShared(tok Token) {
+	if c.files != nil {
+		_ = c.files.Forget(tok.AccessToken) // a file left behind is a miss for the next caller anyway
+	}
 	c.cache.mu.Lock()
 	defer c.cache.mu.Unlock()
 	if e := c.cache.entries[c.cacheKey]; e != nil && e.token != nil && e.token.AccessToken == tok.AccessToken {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"sync"
 	"time"
 )
@@ -28,10 +29,18 @@ type cacheEntry struct {
 type flight struct {
 	done    chan struct{}
 	tok     Token
+	source  string // where the token came from: "file cache" or "FACEKI"
 	err     error
 	waiters int                // callers still waiting; guarded by TokenCache.mu
 	cancel  context.CancelFunc // stops the request
 }
+
+// Token sources, as the debug log names them.
+const (
+	fromMemory = "memory"
+	fromFile   = "file cache"
+	fromFACEKI = "FACEKI"
+)
 
 // NewTokenCache returns an empty cache.
 func NewTokenCache() *TokenCache {
@@ -46,13 +55,36 @@ func cacheKey(baseURL, clientID, secret string, endpoint TokenEndpoint) string {
 
 // SharedToken returns a token with at least minValidity of life left. It
 // reuses the cached token when that holds; otherwise it joins the request
-// under way or starts one. The request is not bound to the first caller's
-// context (one caller's cancellation must not fail the others), but it is
-// bounded by MaxDuration and cancelled once every caller waiting for it has
-// gone; each caller returns as soon as its own ctx ends. Failures are not
-// cached. A token whose expiry is unknown is never shared: its caller keeps
-// it and every other caller fetches its own.
+// under way or starts one, which first looks in the token file when the
+// client has one (see Config.TokenCacheDir). The request is not bound to the
+// first caller's context (one caller's cancellation must not fail the
+// others), but it is bounded by MaxDuration and cancelled once every caller
+// waiting for it has gone; each caller returns as soon as its own ctx ends.
+// Failures are not cached. A token whose expiry is unknown is never shared:
+// its caller keeps it and every other caller fetches its own.
 func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (Token, error) {
+	// A flight started for less validity than this caller needs may bring
+	// back a cached token too short for it: then a flight of its own, which
+	// fetches from FACEKI unless the file has a better token by then.
+	for try := 0; ; try++ {
+		tok, source, err := c.sharedToken(ctx, minValidity)
+		if err != nil {
+			var lifeErr *LifetimeError
+			if errors.As(err, &lifeErr) && source != fromFACEKI && try == 0 {
+				continue
+			}
+			return Token{}, err
+		}
+		if c.log != nil {
+			c.log.Debug(ctx, "FACEKI access token served", map[string]any{"source": source, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+		}
+		return tok, nil
+	}
+}
+
+// sharedToken is one pass of SharedToken; source says where the token (or
+// the token that was too short) came from.
+func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration) (Token, string, error) {
 	tc := c.cache
 	tc.mu.Lock()
 	e := tc.entries[c.cacheKey]
@@ -63,15 +95,15 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 	if e.token != nil && e.token.CheckValidity(tc.now(), minValidity) == nil {
 		tok := *e.token
 		tc.mu.Unlock()
-		return tok, nil
+		return tok, fromMemory, nil
 	}
 	f := e.flight
 	leader := f == nil
 	if leader {
-		reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.MaxDuration())
+		reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.flightBound())
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
-		go c.fly(reqCtx, e, f)
+		go c.fly(reqCtx, e, f, minValidity)
 	}
 	f.waiters++
 	tc.mu.Unlock()
@@ -87,29 +119,40 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 			}
 		}
 		tc.mu.Unlock()
-		return Token{}, ctx.Err()
+		return Token{}, "", ctx.Err()
 	}
 	if f.err != nil {
-		return Token{}, f.err
+		return Token{}, f.source, f.err
 	}
 	if f.tok.ExpiresAt.IsZero() {
 		if leader {
-			return f.tok, nil
+			return f.tok, f.source, nil
 		}
-		return c.AccessToken(ctx)
+		tok, err := c.AccessToken(ctx)
+		return tok, fromFACEKI, err
 	}
 	if err := f.tok.CheckValidity(tc.now(), minValidity); err != nil {
-		return Token{}, err
+		return Token{}, f.source, err
 	}
-	return f.tok, nil
+	return f.tok, f.source, nil
 }
 
-func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight) {
+// flightBound is the longest a shared request may take: the client's worst
+// case, and as long again to wait for another process's lock on the token
+// file.
+func (c *Client) flightBound() time.Duration {
+	if c.files != nil {
+		return 2 * c.MaxDuration()
+	}
+	return c.MaxDuration()
+}
+
+func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity time.Duration) {
 	defer f.cancel()
-	tok, err := c.AccessToken(ctx)
+	tok, source, err := c.obtain(ctx, minValidity)
 
 	c.cache.mu.Lock()
-	f.tok, f.err = tok, err
+	f.tok, f.source, f.err = tok, source, err
 	if err == nil && !tok.ExpiresAt.IsZero() {
 		e.token = &tok
 	}
@@ -118,4 +161,49 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight) {
 	}
 	c.cache.mu.Unlock()
 	close(f.done)
+}
+
+// obtain gets a token for a flight: from the token file when it holds one
+// with minValidity left, else from FACEKI. With a file, the fetch happens
+// under the account's cross-process lock, so that provider processes started
+// at once (parallel pipelines, the walks of one run) make one request between
+// them: a process that waited for the lock reads the file again first. A
+// lock not had in time means fetching anyway.
+func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, string, error) {
+	if c.files == nil {
+		tok, err := c.AccessToken(ctx)
+		return tok, fromFACEKI, err
+	}
+	if tok, ok := c.fromFile(minValidity); ok {
+		return tok, fromFile, nil
+	}
+	unlock, locked := c.files.Lock(ctx, c.MaxDuration())
+	defer unlock()
+	if locked {
+		if tok, ok := c.fromFile(minValidity); ok {
+			return tok, fromFile, nil
+		}
+	} else if c.log != nil && ctx.Err() == nil {
+		c.log.Warn(ctx, "FACEKI token file lock not had in time; fetching a token anyway", nil)
+	}
+	tok, err := c.AccessToken(ctx)
+	if err != nil {
+		return Token{}, fromFACEKI, err
+	}
+	if err := c.files.Save(tok); err != nil && c.log != nil {
+		c.log.Warn(ctx, "FACEKI token not written to the token file", map[string]any{"error": err.Error()})
+	}
+	return tok, fromFACEKI, nil
+}
+
+// fromFile returns the file's token when it has minValidity left. The token
+// joins the redactor at once: it is a token like any other.
+func (c *Client) fromFile(minValidity time.Duration) (Token, bool) {
+	now := c.cache.now()
+	tok, ok := c.files.Load(now)
+	if !ok {
+		return Token{}, false
+	}
+	c.rd.AddToken(tok.AccessToken)
+	return tok, tok.CheckValidity(now, minValidity) == nil
 }
