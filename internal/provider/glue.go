@@ -39,6 +39,7 @@ func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
 var envFor = map[string]string{
 	"client_id": EnvClientID, "client_secret": EnvClientSecret, "base_url": EnvBaseURL,
 	"token_endpoint": EnvTokenEndpoint, "max_retries": EnvMaxRetries, "request_timeout": EnvRequestTimeout,
+	"token_cache": EnvTokenCache, "token_cache_dir": EnvTokenCacheDir,
 }
 
 // clientFor returns the configured client, or an error diagnostic that names

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -29,6 +30,8 @@ const (
 	EnvMaxRetries     = "FACEKI_MAX_RETRIES"
 	EnvRequestTimeout = "FACEKI_REQUEST_TIMEOUT"
 	EnvTokenEndpoint  = "FACEKI_TOKEN_ENDPOINT"
+	EnvTokenCache     = "FACEKI_TOKEN_CACHE"
+	EnvTokenCacheDir  = "FACEKI_TOKEN_CACHE_DIR"
 
 	maxRequestTimeout = 10 * time.Minute
 )
@@ -64,7 +67,15 @@ type providerModel struct {
 	MaxRetries     types.Int64  `tfsdk:"max_retries"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
 	TokenEndpoint  types.String `tfsdk:"token_endpoint"`
+	TokenCache     types.String `tfsdk:"token_cache"`
+	TokenCacheDir  types.String `tfsdk:"token_cache_dir"`
 }
+
+// Values of token_cache.
+const (
+	tokenCacheMemory = "memory"
+	tokenCacheFile   = "file"
+)
 
 func (p *FacekiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "faceki"
@@ -120,6 +131,26 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					"never appears in a URL: the safer choice where your FACEKI account supports it. Defaults to the `" +
 					EnvTokenEndpoint + "` environment variable, else `\"access-token\"`.",
 			},
+			"token_cache": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Where tokens are kept between uses. `\"memory\"` (the default): within one provider " +
+					"process, nothing written anywhere; as the CLI starts a process per walk, an `apply` costs two token " +
+					"requests and a `plan` one. `\"file\"`: also in an encrypted file per account in `token_cache_dir`, so " +
+					"that every provider process on the machine, and later runs, share a token while it has `min_validity` " +
+					"left: one token request per token lifetime, as FACEKI asks. The file is sealed with AES-256-GCM under a " +
+					"key derived from the client secret; see the provider's page for the threat model. The " +
+					"`faceki_access_token` data source never uses the file. Defaults to the `" + EnvTokenCache +
+					"` environment variable, else `\"memory\"`.",
+			},
+			"token_cache_dir": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The directory of the token files when `token_cache` is `\"file\"`. Defaults to the `" +
+					EnvTokenCacheDir + "` environment variable, else `terraform-provider-faceki` in the user's cache " +
+					"directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux and FreeBSD, `~/Library/Caches` on macOS, " +
+					"`%LocalAppData%` on Windows). It is created with mode 0700. A directory that is a symlink, or (on " +
+					"Unix) is not owned by the current user or is writable by group or others, is refused with a warning, " +
+					"and tokens are then kept in memory only.",
+			},
 		},
 	}
 }
@@ -128,6 +159,7 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 // applied. A field is "" when unknown, and listed in unknown.
 type settings struct {
 	clientID, clientSecret, baseURL, tokenEndpoint string
+	tokenCache, tokenCacheDir                      string
 	maxRetries                                     int
 	requestTimeout                                 time.Duration
 	unknown                                        map[string]bool
@@ -156,6 +188,8 @@ func (m providerModel) resolve(diags interface {
 	rd.AddSecret(s.clientSecret)
 	s.baseURL = str("base_url", m.BaseURL, EnvBaseURL)
 	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint)
+	s.tokenCache = str("token_cache", m.TokenCache, EnvTokenCache)
+	s.tokenCacheDir = str("token_cache_dir", m.TokenCacheDir, EnvTokenCacheDir)
 
 	source := func(attr string, v interface{ IsNull() bool }, env string) string {
 		if v.IsNull() {
@@ -168,6 +202,13 @@ func (m providerModel) resolve(diags interface {
 			diags.AddAttributeError(path.Root("base_url"), "Invalid base_url",
 				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), errText(err))))
 		}
+	}
+	switch s.tokenCache {
+	case "", tokenCacheMemory, tokenCacheFile:
+	default:
+		diags.AddAttributeError(path.Root("token_cache"), "Invalid token_cache",
+			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_cache", m.TokenCache, EnvTokenCache),
+				s.tokenCache, tokenCacheMemory, tokenCacheFile))
 	}
 	switch faceki.TokenEndpoint(s.tokenEndpoint) {
 	case "", faceki.EndpointAccessToken, faceki.EndpointGenerateToken:
@@ -224,6 +265,7 @@ func (m providerModel) resolveLiterals(diags interface {
 		ClientID: types.StringUnknown(), ClientSecret: types.StringUnknown(),
 		BaseURL: unknownIfNull(m.BaseURL), TokenEndpoint: unknownIfNull(m.TokenEndpoint),
 		RequestTimeout: unknownIfNull(m.RequestTimeout), MaxRetries: m.MaxRetries,
+		TokenCache: unknownIfNull(m.TokenCache), TokenCacheDir: unknownIfNull(m.TokenCacheDir),
 	}
 	if lit.MaxRetries.IsNull() {
 		lit.MaxRetries = types.Int64Unknown()
@@ -249,6 +291,7 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 	data := &providerData{settings: s, rd: p.rd, log: logger{p.rd}}
+	cacheDir := tokenCacheDir(s, &resp.Diagnostics)
 	if missing := s.missing(); missing == "" {
 		client, err := faceki.NewClient(faceki.Config{
 			BaseURL:        s.baseURL,
@@ -261,19 +304,52 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			Logger:         data.log,
 			Cache:          p.tokens,
 			Redactor:       p.rd,
+			TokenCacheDir:  cacheDir,
 		})
 		if err != nil {
 			addError(&resp.Diagnostics, p.rd, err)
 			return
+		}
+		if err := client.TokenCacheError(); err != nil {
+			tokenCacheWarning(&resp.Diagnostics, p.rd, err)
 		}
 		data.client = client
 	}
 	data.log.Debug(ctx, "FACEKI provider configured", map[string]any{
 		"base_url": s.baseURL, "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
 		"unknown": fmt.Sprint(keys(s.unknown)), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
+		"token_cache": s.tokenCache, "token_cache_dir": cacheDir,
 	})
 	resp.EphemeralResourceData = data
 	resp.DataSourceData = data
+}
+
+// tokenCacheDir is the directory of the token files, or "" when tokens stay
+// in memory: token_cache is not "file" (or not known yet, as during some
+// plans: memory is the safe choice), or no directory can be found.
+func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
+	if s.tokenCache != tokenCacheFile {
+		return ""
+	}
+	if s.tokenCacheDir != "" {
+		return s.tokenCacheDir
+	}
+	dir, err := faceki.DefaultCacheDir()
+	if err != nil {
+		diags.AddAttributeWarning(path.Root("token_cache_dir"), "FACEKI token cache directory not found",
+			fmt.Sprintf("token_cache is %q, but there is no user cache directory to keep the token file in (%s). Tokens "+
+				"are kept in memory only. Set token_cache_dir (or %s).", tokenCacheFile, errText(err), EnvTokenCacheDir))
+	}
+	return dir
+}
+
+// tokenCacheWarning says why the token file is not used; the provider goes on
+// with its memory cache.
+func tokenCacheWarning(diags *diag.Diagnostics, rd *faceki.Redactor, err error) {
+	diags.AddAttributeWarning(path.Root("token_cache_dir"), "FACEKI token cache directory not used",
+		rd.Redact(fmt.Sprintf("%s. Tokens are kept in memory only, as with token_cache = %q. Use a directory of your own "+
+			"that only you can write to (chmod 700), not a symlink, or set token_cache_dir (or %s) to one.",
+			errText(err), tokenCacheMemory, EnvTokenCacheDir)))
 }
 
 // missing names the first setting a token request cannot do without.

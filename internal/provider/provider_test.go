@@ -48,7 +48,7 @@ func startEmulator(t *testing.T, opts emulator.Options) *emulator.Server {
 	id, secret := srv.Credentials()
 	t.Setenv(EnvClientID, id)
 	t.Setenv(EnvClientSecret, secret)
-	for _, env := range []string{EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint} {
+	for _, env := range []string{EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint, EnvTokenCache, EnvTokenCacheDir} {
 		t.Setenv(env, "")
 	}
 	return srv
@@ -57,7 +57,7 @@ func startEmulator(t *testing.T, opts emulator.Options) *emulator.Server {
 // clearEnv unsets the provider's environment variables for the test.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for _, env := range []string{EnvBaseURL, EnvClientID, EnvClientSecret, EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint} {
+	for _, env := range []string{EnvBaseURL, EnvClientID, EnvClientSecret, EnvMaxRetries, EnvRequestTimeout, EnvTokenEndpoint, EnvTokenCache, EnvTokenCacheDir} {
 		t.Setenv(env, "")
 		_ = os.Unsetenv(env)
 	}
