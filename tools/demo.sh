@@ -2,6 +2,11 @@
 # `make demo`: starts the FACEKI emulator on a free loopback port, runs a real
 # `tofu init` and `tofu apply` of examples/demo with the provider built into
 # bin/, and shows what happened: never the token, nor the secret.
+#
+# DEMO_TOKEN_CACHE=file runs it with token_cache = "file": the token file
+# lives in bin/demo-token-cache and the emulator on a fixed port
+# (DEMO_PORT, default 18808), since the file belongs to one base URL; a
+# second run within the token's hour makes no token request at all.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/bin
@@ -15,9 +20,20 @@ export FACEKI_CLIENT_ID=demo-client-id
 export FACEKI_CLIENT_SECRET='demo-secret/+&= with spaces%'
 export CHECKPOINT_DISABLE=1
 
+listen=127.0.0.1:0
+case ${DEMO_TOKEN_CACHE:-memory} in
+memory) ;;
+file)
+  listen=127.0.0.1:${DEMO_PORT:-18808}
+  export FACEKI_TOKEN_CACHE=file FACEKI_TOKEN_CACHE_DIR=$bin/demo-token-cache
+  mkdir -p -m 700 "$FACEKI_TOKEN_CACHE_DIR"
+  ;;
+*) echo "DEMO_TOKEN_CACHE must be memory or file" >&2; exit 2 ;;
+esac
+
 # The emulator takes the credentials from the environment, not its command
 # line, which every user of the machine can read (ps).
-"$bin/faceki-emulator" -listen 127.0.0.1:0 >"$work/emulator.log" 2>&1 &
+"$bin/faceki-emulator" -listen "$listen" >"$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 100); do
   FACEKI_BASE_URL=$(sed -n 's/^FACEKI emulator listening on //p' "$work/emulator.log")
@@ -57,7 +73,12 @@ echo
 echo "==> FACEKI emulator saw:"
 sed 1d "$work/emulator.log" | sed 's/^[0-9\/: ]*/  /'
 tokens=$(grep -c 'access-token -> 200' "$work/emulator.log" || true)
-echo "==> token requests: $tokens (one for the plan walk, one for the apply walk)"
+if [ "${FACEKI_TOKEN_CACHE:-}" = file ]; then
+  echo "==> token requests: $tokens (token_cache = \"file\": the plan walk and the apply walk share the token in"
+  echo "    $FACEKI_TOKEN_CACHE_DIR, sealed; a second run within its hour makes none)"
+else
+  echo "==> token requests: $tokens (one for the plan walk, one for the apply walk)"
+fi
 echo "==> the provisioner called the KYC rules endpoint with the ephemeral token:"
 grep -o '"livenessCheckType":"[A-Z]*"\|"status":"[A-Z]*"\|"allowedKycDocuments":\[[^]]*\]' kyc-rules.json | sed 's/^/  /'
 echo "==> the token it used expires at $(cat token-expiry.txt)"
