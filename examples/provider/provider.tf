@@ -8,7 +8,8 @@ terraform {
 
 # Credentials from the environment: FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET
 # (and optionally FACEKI_BASE_URL, FACEKI_MAX_RETRIES, FACEKI_REQUEST_TIMEOUT,
-# FACEKI_TOKEN_ENDPOINT). Nothing secret is written in the configuration.
+# FACEKI_TOKEN_ENDPOINT, FACEKI_TOKEN_CACHE, FACEKI_TOKEN_CACHE_DIR). Nothing
+# secret is written in the configuration.
 provider "faceki" {}
 
 # Or from ephemeral input variables: their values are never written to the
@@ -36,4 +37,8 @@ provider "faceki" {
   # up to 20 seconds.
   max_retries     = 2
   request_timeout = "20s"
+
+  # Keep the token in a sealed file shared by every run on this machine:
+  # one token request per token lifetime instead of two per apply.
+  token_cache = "file"
 }
