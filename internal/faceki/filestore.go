@@ -309,8 +309,8 @@ func (s *FileStore) Forget(accessToken string) error {
 	if !ok || tok.AccessToken != accessToken {
 		return nil
 	}
-	cur, err := os.Lstat(s.path)
-	if err != nil || !os.SameFile(fi, cur) {
+	// Replaced since it was read: a newer token, not ours to remove.
+	if cur, err := os.Lstat(s.path); err == nil && !os.SameFile(fi, cur) {
 		return nil
 	}
 	if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {

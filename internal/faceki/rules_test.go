@@ -55,6 +55,20 @@ func answerRules(emu *emulator.Emulator, status int, body string) (handler http.
 
 func ptr[T any](v T) *T { return &v }
 
+// rulesFailure reads the KYC rules from a server that answers them with
+// status and body, and wants an *APIError of kind.
+func rulesFailure(t *testing.T, status int, body string, kind faceki.ErrorKind) (emu *emulator.Emulator, calls func() int, err error) {
+	t.Helper()
+	emu = emulator.New(emulator.Options{})
+	handler, calls := answerRules(emu, status, body)
+	_, err = rulesClient(t, emu, handler).KYCRules(context.Background())
+	var apiErr *faceki.APIError
+	if !errors.As(err, &apiErr) || apiErr.Kind != kind {
+		t.Fatalf("err = %v, want kind %d", err, kind)
+	}
+	return emu, calls, err
+}
+
 func TestKYCRules_defaultRules(t *testing.T) {
 	emu := emulator.New(emulator.Options{ClientID: "company-7"})
 	c := rulesClient(t, emu, nil)
@@ -295,14 +309,7 @@ func TestKYCRules_badAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			emu := emulator.New(emulator.Options{})
-			handler, calls := answerRules(emu, tc.status, tc.body)
-			c := rulesClient(t, emu, handler)
-			_, err := c.KYCRules(context.Background())
-			var apiErr *faceki.APIError
-			if !errors.As(err, &apiErr) || apiErr.Kind != tc.kind {
-				t.Fatalf("err = %v, want kind %d", err, tc.kind)
-			}
+			emu, calls, err := rulesFailure(t, tc.status, tc.body, tc.kind)
 			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "KYC rules request") {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
@@ -385,14 +392,7 @@ func TestKYCRules_onlyRefusalsRefetch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			emu := emulator.New(emulator.Options{})
-			handler, calls := answerRules(emu, tc.status, tc.body)
-			c := rulesClient(t, emu, handler)
-			_, err := c.KYCRules(context.Background())
-			var apiErr *faceki.APIError
-			if !errors.As(err, &apiErr) || apiErr.Kind != tc.kind {
-				t.Fatalf("err = %v, want kind %d", err, tc.kind)
-			}
+			emu, calls, err := rulesFailure(t, tc.status, tc.body, tc.kind)
 			if emu.TokenRequests() != tc.tokens || calls() != tc.hits {
 				t.Errorf("token requests %d, rules requests %d; want %d and %d", emu.TokenRequests(), calls(), tc.tokens, tc.hits)
 			}

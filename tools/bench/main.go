@@ -101,9 +101,9 @@ func fatalf(format string, a ...any) {
 func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 
 type harness struct {
-	o       options
-	tmp     string
-	tofu    string
+	o        options
+	tmp      string
+	tofu     string
 	cliCfg   map[variant]string // TF_CLI_CONFIG_FILE per variant
 	baseEnv  []string
 	tokenDir string // token_cache_dir of the file variant
