@@ -28,8 +28,8 @@ const (
 // "+" as a space), HTML character references (named, decimal, hex) and JSON
 // string escapes, contains a run of a secret (8 characters, or the whole
 // secret when shorter) or of a token (16 characters of its JWT payload or
-// signature) is replaced whole. Their Base64 and Base64url encodings, at all
-// three alignments, are matched the same way.
+// signature) is replaced whole. The secret's Base64 and Base64url
+// encodings, at all three alignments, are matched the same way.
 //
 // One Redactor serves a whole provider process: every client adds its secret
 // and every token it fetches, so that any client recognises them all. It is
@@ -38,46 +38,50 @@ const (
 type Redactor struct {
 	mu       sync.Mutex
 	patterns map[string]int // pattern text → shortest leaking run
-	m        *automaton     // nil when patterns changed since it was built
+	a        *automaton     // every pattern so far
+	m        *matcher       // a's snapshot; nil when a changed since
 	budget   int            // decoding work per byte of text (decodeBudget; tests lower it)
 }
 
 // NewRedactor returns a redactor that knows no secret yet.
 func NewRedactor() *Redactor {
-	return &Redactor{patterns: map[string]int{}, budget: decodeBudget}
+	return &Redactor{patterns: map[string]int{}, a: newAutomaton(), budget: decodeBudget}
 }
 
-// AddSecret registers a client secret.
+// AddSecret registers a client secret, and its Base64 and Base64url forms
+// at every alignment (a Basic credential, a blob), unless it is too short
+// for them to be told from words.
 func (r *Redactor) AddSecret(secret string) {
-	r.addPattern(secret, secretMinRun)
-}
-
-// AddToken registers an access token. A JWT's header is the same for every
-// token FACEKI issues, so only its payload and signature are matched.
-func (r *Redactor) AddToken(token string) {
-	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
-		token = parts[1] + "." + parts[2]
-	}
-	r.addPattern(token, tokenMinRun)
-}
-
-// addPattern registers text (all of it when shorter than minRun), and its
-// Base64 forms unless text is too short for them to be told from words.
-func (r *Redactor) addPattern(text string, minRun int) {
-	if text == "" {
+	if secret == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(text, min(minRun, len(text)))
-	if len(text) < minRun {
+	r.add(secret, min(secretMinRun, len(secret)))
+	if len(secret) < secretMinRun {
 		return
 	}
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 		for align := 0; align < 3; align++ {
-			r.add(base64Core(enc, text, align), base64Run(minRun))
+			r.add(base64Core(enc, secret, align), base64Run(secretMinRun))
 		}
 	}
+}
+
+// AddToken registers an access token. A JWT's header is the same for every
+// token FACEKI issues, so only its payload and signature are matched.
+// (Tokens are not matched in Base64: a process may fetch many, and each
+// would add six patterns of a kilobyte to the matcher.)
+func (r *Redactor) AddToken(token string) {
+	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
+		token = parts[1] + "." + parts[2]
+	}
+	if token == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.add(token, min(tokenMinRun, len(token)))
 }
 
 func (r *Redactor) add(text string, minRun int) {
@@ -85,6 +89,7 @@ func (r *Redactor) add(text string, minRun int) {
 		return
 	}
 	r.patterns[text] = minRun
+	r.a.add(pattern{text: text, minRun: minRun})
 	r.m = nil
 }
 
@@ -95,11 +100,11 @@ func (r *Redactor) Redact(text string) string {
 	if text == "" {
 		return text
 	}
-	a := r.automaton()
-	if a == nil {
+	m := r.matcher()
+	if m == nil {
 		return text
 	}
-	spans, ok := a.leaks(text, r.budget)
+	spans, ok := m.leaks(text, r.budget)
 	if !ok {
 		return Withheld
 	}
@@ -117,15 +122,13 @@ func (r *Redactor) Redact(text string) string {
 	return b.String()
 }
 
-func (r *Redactor) automaton() *automaton {
+// matcher returns a snapshot of the patterns to match with, nil when there
+// are none. Snapshots are immutable, so redactions run outside the lock.
+func (r *Redactor) matcher() *matcher {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil && len(r.patterns) > 0 {
-		ps := make([]pattern, 0, len(r.patterns))
-		for text, minRun := range r.patterns {
-			ps = append(ps, pattern{text: text, minRun: minRun})
-		}
-		r.m = newAutomaton(ps)
+		r.m = r.a.freeze()
 	}
 	return r.m
 }
@@ -161,8 +164,8 @@ type span struct{ start, end int }
 // automaton until the run read is as long as the longest minimum, keeping
 // the furthest end of a run that leaks. Overlapping windows then cover a
 // longer run whole.
-func (a *automaton) leaks(text string, budget int) (spans []span, ok bool) {
-	w := walker{a: a, d: newDecoder(text, budget)}
+func (m *matcher) leaks(text string, budget int) (spans []span, ok bool) {
+	w := walker{m: m, d: newDecoder(text, budget)}
 	for p := 0; p < len(text); p++ {
 		end := w.from(p)
 		if w.d.budget <= 0 {
@@ -181,7 +184,7 @@ func (a *automaton) leaks(text string, budget int) (spans []span, ok bool) {
 
 // walker searches the decodings of text for runs of the patterns.
 type walker struct {
-	a           *automaton
+	m           *matcher
 	d           *decoder
 	stack, seen []node
 }
@@ -192,16 +195,16 @@ type node struct{ pos, state, length int }
 
 // from returns the furthest end of a leaking run that starts at p, or -1.
 func (w *walker) from(p int) int {
-	a, text := w.a, w.d.text
+	m, text := w.m, w.d.text
 	// Plain text, the common case: follow raw bytes until an escape.
 	s, end, q := int32(0), -1, p
 	for ; q < len(text) && !isEscapeStart(text[q]); q++ {
-		if s = a.next(s, text[q]); s < 0 {
+		if s = m.next(s, text[q]); s < 0 {
 			return end
 		}
-		if n := q + 1 - p; n >= int(a.minRun[s]) {
+		if n := q + 1 - p; n >= int(m.minRun[s]) {
 			end = q + 1
-			if n >= a.maxRun {
+			if n >= m.maxRun {
 				return end
 			}
 		}
@@ -222,16 +225,16 @@ func (w *walker) from(p int) int {
 		for _, u := range us {
 			s := int32(n.state)
 			for i := 0; i < int(u.n) && s >= 0; i++ {
-				s = a.next(s, u.b[i])
+				s = m.next(s, u.b[i])
 			}
 			if s < 0 {
 				continue
 			}
 			next := node{u.end, int(s), n.length + int(u.n)}
-			if next.length >= int(a.minRun[s]) {
+			if next.length >= int(m.minRun[s]) {
 				end = max(end, u.end)
 			}
-			if next.length >= a.maxRun || u.end >= len(text) || slices.Contains(w.seen, next) {
+			if next.length >= m.maxRun || u.end >= len(text) || slices.Contains(w.seen, next) {
 				continue
 			}
 			w.seen = append(w.seen, next)

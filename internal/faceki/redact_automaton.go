@@ -2,6 +2,7 @@ package faceki
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -25,18 +26,24 @@ func canon(b byte) byte {
 // automaton is a generalized suffix automaton of the patterns: reading bytes
 // from its root it stays alive exactly as long as what it has read is a run
 // of consecutive characters of some pattern. Each state knows the shortest
-// run length that is a leak of a pattern its strings belong to.
+// run length that is a leak of a pattern its strings belong to. It grows
+// one pattern at a time (the construction is online), so a new token costs
+// its own length, not a rebuild of every pattern; freeze takes an immutable
+// snapshot to match with.
 type automaton struct {
-	length []int32 // the longest string of each state
-	link   []int32 // suffix link; -1 at the root
-	minRun []int32 // shortest leaking run; math.MaxInt32 when none
-	maxRun int     // the largest minRun of any pattern
+	length []int32          // the longest string of each state
+	link   []int32          // suffix link; -1 at the root
+	minRun []int32          // shortest leaking run; math.MaxInt32 when none
+	maxRun int              // the largest minRun of any pattern
+	build  []map[byte]int32 // transitions
+}
 
-	build []map[byte]int32 // transitions while building
-
-	// Frozen transitions: a table for the root, where every search starts,
-	// tables for the other states with many edges, and a sorted edge list
-	// for the rest.
+// matcher is a frozen automaton: a table for the root, where every search
+// starts, tables for the other states with many edges, and a sorted edge
+// list for the rest.
+type matcher struct {
+	minRun []int32
+	maxRun int
 	root   [256]int32
 	dense  []int32 // index in tables of a state with a table, else -1
 	tables [][256]int32
@@ -48,29 +55,29 @@ type automaton struct {
 // denseEdges is how many edges make a state worth a table.
 const denseEdges = 8
 
-func newAutomaton(patterns []pattern) *automaton {
+func newAutomaton() *automaton {
 	a := &automaton{}
 	a.addState(0, -1)
-	for _, p := range patterns {
-		last := int32(0)
-		for i := 0; i < len(p.text); i++ {
-			last = a.extend(last, canon(p.text[i]))
-		}
-	}
-	// Every substring of a pattern is a suffix of one of its prefixes: walk
-	// each prefix's state up its suffix links and lower minRun on the way.
-	for _, p := range patterns {
-		s := int32(0)
-		for i := 0; i < len(p.text); i++ {
-			s = a.build[s][canon(p.text[i])]
-			for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
-				a.minRun[v] = int32(p.minRun)
-			}
-		}
-		a.maxRun = max(a.maxRun, p.minRun)
-	}
-	a.freeze()
 	return a
+}
+
+// add inserts a pattern, or lowers the minRun of one already there.
+func (a *automaton) add(p pattern) {
+	last := int32(0)
+	for i := 0; i < len(p.text); i++ {
+		last = a.extend(last, canon(p.text[i]))
+	}
+	// Every substring of the pattern is a suffix of one of its prefixes:
+	// walk each prefix's state up its suffix links, lowering minRun, until a
+	// state already has one as low (its ancestors do too).
+	s := int32(0)
+	for i := 0; i < len(p.text); i++ {
+		s = a.build[s][canon(p.text[i])]
+		for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
+			a.minRun[v] = int32(p.minRun)
+		}
+	}
+	a.maxRun = max(a.maxRun, p.minRun)
 }
 
 func (a *automaton) addState(length, link int32) int32 {
@@ -81,8 +88,12 @@ func (a *automaton) addState(length, link int32) int32 {
 	return int32(len(a.length) - 1)
 }
 
+// clone splits the shorter strings of q into a state of their own. They
+// occurred in every pattern q's did (they shared q's class until now), so
+// the clone starts with q's minRun; add lowers it for the new pattern.
 func (a *automaton) clone(q, length int32) int32 {
 	c := a.addState(length, a.link[q])
+	a.minRun[c] = a.minRun[q]
 	for b, to := range a.build[q] {
 		a.build[c][b] = to
 	}
@@ -128,8 +139,8 @@ func (a *automaton) extend(last int32, c byte) int32 {
 	return cur
 }
 
-// freeze turns the build map into flat, sorted edge lists.
-func (a *automaton) freeze() {
+// freeze returns a snapshot to match with: flat, sorted edge lists.
+func (a *automaton) freeze() *matcher {
 	type edge struct {
 		from int32
 		b    byte
@@ -147,53 +158,54 @@ func (a *automaton) freeze() {
 		}
 		return edges[i].b < edges[j].b
 	})
-	for i := range a.root {
-		a.root[i] = -1
+	m := &matcher{minRun: slices.Clone(a.minRun), maxRun: a.maxRun}
+	for i := range m.root {
+		m.root[i] = -1
 	}
-	a.off = make([]int32, len(a.length)+1)
-	a.keys = make([]byte, len(edges))
-	a.dest = make([]int32, len(edges))
+	m.off = make([]int32, len(a.length)+1)
+	m.keys = make([]byte, len(edges))
+	m.dest = make([]int32, len(edges))
 	for i, e := range edges {
-		a.off[e.from+1]++
-		a.keys[i], a.dest[i] = e.b, e.to
+		m.off[e.from+1]++
+		m.keys[i], m.dest[i] = e.b, e.to
 		if e.from == 0 {
-			a.root[e.b] = e.to
+			m.root[e.b] = e.to
 		}
 	}
-	for s := 1; s < len(a.off); s++ {
-		a.off[s] += a.off[s-1]
+	for s := 1; s < len(m.off); s++ {
+		m.off[s] += m.off[s-1]
 	}
-	a.dense = make([]int32, len(a.length))
-	for s := range a.dense {
-		a.dense[s] = -1
-		if s == 0 || a.off[s+1]-a.off[s] < denseEdges {
+	m.dense = make([]int32, len(a.length))
+	for s := range m.dense {
+		m.dense[s] = -1
+		if s == 0 || m.off[s+1]-m.off[s] < denseEdges {
 			continue
 		}
 		var t [256]int32
 		for i := range t {
 			t[i] = -1
 		}
-		for i := a.off[s]; i < a.off[s+1]; i++ {
-			t[a.keys[i]] = a.dest[i]
+		for i := m.off[s]; i < m.off[s+1]; i++ {
+			t[m.keys[i]] = m.dest[i]
 		}
-		a.dense[s] = int32(len(a.tables))
-		a.tables = append(a.tables, t)
+		m.dense[s] = int32(len(m.tables))
+		m.tables = append(m.tables, t)
 	}
-	a.build = nil
+	return m
 }
 
 // next is the state after reading b in state s, or -1.
-func (a *automaton) next(s int32, b byte) int32 {
+func (m *matcher) next(s int32, b byte) int32 {
 	b = canon(b)
 	if s == 0 {
-		return a.root[b]
+		return m.root[b]
 	}
-	if t := a.dense[s]; t >= 0 {
-		return a.tables[t][b]
+	if t := m.dense[s]; t >= 0 {
+		return m.tables[t][b]
 	}
-	for i := a.off[s]; i < a.off[s+1]; i++ {
-		if a.keys[i] == b {
-			return a.dest[i]
+	for i := m.off[s]; i < m.off[s+1]; i++ {
+		if m.keys[i] == b {
+			return m.dest[i]
 		}
 	}
 	return -1

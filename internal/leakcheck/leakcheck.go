@@ -130,12 +130,13 @@ func TokenSecret(token string) string {
 }
 
 // FindSecret reports where text holds a run of SecretRun characters of
-// secret in any encoding, without quoting it.
-func FindSecret(text, secret string) []string { return find(text, secret, SecretRun) }
+// secret in any encoding, Base64 included, without quoting it.
+func FindSecret(text, secret string) []string { return find(text, secret, SecretRun, true) }
 
 // FindToken reports where text holds a run of TokenRun characters of the
-// token's secret part in any encoding, without quoting it.
-func FindToken(text, token string) []string { return find(text, TokenSecret(token), TokenRun) }
+// token's secret part in any encoding but Base64 (the provider promises
+// Base64 for secrets only), without quoting it.
+func FindToken(text, token string) []string { return find(text, TokenSecret(token), TokenRun, false) }
 
 // needle is one encoded run: run i of the secret in encoding enc (-1 for
 // Base64 at alignment align). Its first 8 bytes index it.
@@ -151,7 +152,7 @@ func (nd needle) String() string {
 	return fmt.Sprintf("run %d in %s", nd.run, Encodings[nd.enc].Name)
 }
 
-func find(text, secret string, n int) []string {
+func find(text, secret string, n int, withBase64 bool) []string {
 	if secret == "" {
 		return nil
 	}
@@ -182,7 +183,7 @@ func find(text, secret string, n int) []string {
 			add(needle{text: all[offsets[i]:offsets[i+n]], run: i, enc: e})
 		}
 	}
-	if len(secret) >= SecretRun {
+	if withBase64 && len(secret) >= SecretRun {
 		for i := 0; i+n <= len(runes); i++ {
 			run := string(runes[i : i+n])
 			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
