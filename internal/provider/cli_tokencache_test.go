@@ -17,12 +17,13 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
 
-// cachedConfig is tokenConfig with provisioners that run on every apply
-// (triggers_replace), so that every apply hands its token to the
-// bearer-protected endpoint.
+// cachedConfig is tokenConfig with provisioners that run again on an apply
+// with another -var=run=N (triggers_replace), so that every such apply
+// hands its token to the bearer-protected endpoint. (plantimestamp() has
+// whole seconds: two quick applies would share one.)
 func cachedConfig(n int, tokenArgs string) string {
-	return strings.Replace(tokenConfig(n, tokenArgs), "  input = count.index\n",
-		"  input            = count.index\n  triggers_replace = plantimestamp()\n", 1)
+	return "variable \"run\" {\n  default = 1\n}\n" + strings.Replace(tokenConfig(n, tokenArgs), "  input = count.index\n",
+		"  input            = count.index\n  triggers_replace = var.run\n", 1)
 }
 
 // fileCacheEnv is the emulator's environment with token_cache = "file" in dir.
@@ -92,7 +93,7 @@ func TestCLI_tokenCacheFile(t *testing.T) {
 	if got := srv.TokenRequests(); got != 1 {
 		t.Errorf("first apply of %d instances made %d token requests, want 1", n, got)
 	}
-	out += w.mustRun("apply", "-auto-approve")
+	out += w.mustRun("apply", "-auto-approve", "-var=run=2")
 	if got := srv.TokenRequests(); got != 1 {
 		t.Errorf("second apply made %d more token requests, want 0", got-1)
 	}
