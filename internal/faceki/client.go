@@ -55,7 +55,9 @@ const (
 	EndpointGenerateToken TokenEndpoint = "generate-token"
 )
 
-// Logger receives the client's debug lines, already redacted.
+// Logger receives the client's log lines. They never quote a query string
+// or a token; the provider's Logger passes them through its redactor all the
+// same. A Logger must not modify the fields it is given: some are shared.
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)

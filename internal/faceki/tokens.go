@@ -42,6 +42,10 @@ const (
 	fromFACEKI = "FACEKI"
 )
 
+// servedFromMemory is the log fields of a memory hit. Loggers must not
+// change the fields they are given.
+var servedFromMemory = map[string]any{"source": fromMemory}
+
 // NewTokenCache returns an empty cache.
 func NewTokenCache() *TokenCache {
 	return &TokenCache{entries: map[string]*cacheEntry{}, now: time.Now}
@@ -76,7 +80,11 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 			return Token{}, err
 		}
 		if c.log != nil {
-			c.log.Debug(ctx, "FACEKI access token served", map[string]any{"source": source, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+			fields := servedFromMemory // every open but the first: no work for a line that is mostly off
+			if source != fromMemory {
+				fields = map[string]any{"source": source, "expires_at": tok.ExpiresAt.Format(time.RFC3339)}
+			}
+			c.log.Debug(ctx, "FACEKI access token served", fields)
 		}
 		return tok, nil
 	}

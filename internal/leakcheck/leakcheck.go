@@ -107,19 +107,6 @@ func Base64Core(enc *base64.Encoding, s string, align int) string {
 	return full[first:last]
 }
 
-// Runs returns every run of n bytes of s, or s itself when it is shorter.
-// (find takes runs of characters; for ASCII they are the same.)
-func Runs(s string, n int) []string {
-	if len(s) <= n {
-		return []string{s}
-	}
-	out := make([]string, 0, len(s)-n+1)
-	for i := 0; i+n <= len(s); i++ {
-		out = append(out, s[i:i+n])
-	}
-	return out
-}
-
 // TokenSecret is the part of a token that is secret: a JWT's payload and
 // signature (its header is the same for every token), else all of it.
 func TokenSecret(token string) string {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
-	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
 
 // cachedConfig is tokenConfig with provisioners that run again on an apply
@@ -57,25 +56,22 @@ func storedToken(t *testing.T, srv *emulator.Server, dir string) (faceki.Token, 
 
 // checkCacheFiles fails when a file of dir holds the secret or a token in
 // any encoding: the file must be sealed.
-func checkCacheFiles(t *testing.T, dir string, secret string, tokens []string) {
+func checkCacheFiles(t *testing.T, dir string, secrets ...string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := map[string]string{}
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if found := leakcheck.FindSecret(string(b), secret); len(found) > 0 {
-			t.Errorf("%s holds the secret: %v", e.Name(), found)
-		}
-		for i, tok := range tokens {
-			if found := leakcheck.FindToken(string(b), tok); len(found) > 0 {
-				t.Errorf("%s holds token #%d: %v", e.Name(), i, found)
-			}
-		}
+		files[e.Name()] = string(b)
+	}
+	if leaks := findLeaks(files, secrets...); len(leaks) > 0 {
+		t.Errorf("the token cache holds secrets: %v", leaks)
 	}
 }
 
@@ -116,7 +112,7 @@ func TestCLI_tokenCacheFile(t *testing.T) {
 		t.Error("the trace log does not say a token came from the file cache")
 	}
 	_, secret := srv.Credentials()
-	checkCacheFiles(t, dir, secret, srv.IssuedTokens())
+	checkCacheFiles(t, dir, append([]string{secret}, srv.IssuedTokens()...)...)
 	if leaks := w.leaks(out, append([]string{secret}, srv.IssuedTokens()...)...); len(leaks) > 0 {
 		t.Errorf("leaked: %v", leaks)
 	}

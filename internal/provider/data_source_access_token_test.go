@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -117,14 +116,7 @@ func TestAccessTokenDataSource_ownToken(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{})
 	ctx := context.Background()
 	p := as[*FacekiProvider](t, New("test")())
-	var cfgResp provider.ConfigureResponse
-	var schemaResp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(t, ctx, schemaResp.Schema.Type())}}, &cfgResp)
-	if cfgResp.Diagnostics.HasError() {
-		t.Fatal(cfgResp.Diagnostics)
-	}
-	data := as[*providerData](t, cfgResp.DataSourceData)
+	data := configureEmpty(t, p)
 	shared, err := data.client.SharedToken(ctx, time.Minute)
 	if err != nil {
 		t.Fatal(err)

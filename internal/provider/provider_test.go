@@ -160,6 +160,22 @@ func TestUserAgent(t *testing.T) {
 	}
 }
 
+// configureEmpty calls p's Configure directly with an empty provider block
+// (the environment supplies the rest) and returns what it hands to
+// ephemeral resources and data sources.
+func configureEmpty(t *testing.T, p *FacekiProvider) *providerData {
+	t.Helper()
+	ctx := context.Background()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	var resp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(t, ctx, schemaResp.Schema.Type())}}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	return as[*providerData](t, resp.DataSourceData)
+}
+
 // TestRedactorPerProcess: one provider process has one redactor, fed by the
 // secret of every provider configuration and every token any of them
 // fetched. Configuration B talks to a server that quotes configuration A's
@@ -167,16 +183,7 @@ func TestUserAgent(t *testing.T) {
 func TestRedactorPerProcess(t *testing.T) {
 	ctx := context.Background()
 	p := as[*FacekiProvider](t, New("test")())
-	var schemaResp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	configure := func() *providerData {
-		var resp provider.ConfigureResponse
-		p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: nullObject(t, ctx, schemaResp.Schema.Type())}}, &resp)
-		if resp.Diagnostics.HasError() {
-			t.Fatal(resp.Diagnostics)
-		}
-		return as[*providerData](t, resp.EphemeralResourceData)
-	}
+	configure := func() *providerData { return configureEmpty(t, p) }
 
 	emuA := startEmulator(t, emulator.Options{ClientSecret: "secret-of-configuration-A"})
 	a := configure()
