@@ -3,13 +3,11 @@ package faceki_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -184,61 +182,5 @@ func BenchmarkSharedTokenHitParallel(b *testing.B) {
 	})
 	if got := srv.TokenRequests(); got != 1 {
 		b.Fatalf("emulator saw %d token requests, want 1", got)
-	}
-}
-
-// BenchmarkRedact1MiB is the redactor on a 1 MiB error body, the most the
-// client reads of an answer (it redacts a body whole before quoting it). The
-// redactor knows a secret and two tokens, as a provider process that has
-// fetched twice does.
-//
-//   - html: a gateway's error page, with links, character references and
-//     percent escapes, and no secret;
-//   - html-echo: the same page quoting the request URI, percent-encoded
-//     again (the secret as %252B…), every 64 KiB;
-//   - json: a JSON document with \u escapes, no secret;
-//   - escapes: nothing but nested escapes (%25, &#37;, \u0025), the worst
-//     case for the decoder.
-func BenchmarkRedact1MiB(b *testing.B) {
-	const secret = "Tf9+k/Qz=8&Lm%2F w4 Rx"
-	rd := faceki.NewRedactor()
-	rd.AddSecret(secret)
-	emu := emulator.New(emulator.Options{})
-	id, emuSecret := emu.Credentials()
-	for range 2 {
-		rec := httptest.NewRecorder()
-		emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/auth/api/access-token?"+url.Values{"clientId": {id}, "clientSecret": {emuSecret}}.Encode(), nil))
-		var ans struct {
-			Data struct {
-				AccessToken string `json:"access_token"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &ans); err != nil || ans.Data.AccessToken == "" {
-			b.Fatalf("emulator answer %q: %v", rec.Body.String(), err)
-		}
-		rd.AddToken(ans.Data.AccessToken)
-	}
-	fill := func(unit string) string {
-		return strings.Repeat(unit, (1<<20)/len(unit)+1)[:1<<20]
-	}
-	page := `<li><a href="/docs/api%2Fv2?lang=en&amp;q=kyc%20rules">KYC rules &mdash; &#8220;V2&#8221;</a> (updated 2026&#x2011;11)</li>` + "\n"
-	uri := "/auth/api/access-token?" + url.Values{"clientId": {id}, "clientSecret": {secret}}.Encode()
-	echo := `<p>Session expired: <a href="/login?returnUrl=` + url.QueryEscape(uri) + `">sign in</a></p>` + "\n"
-	bodies := []struct{ name, body string }{
-		{"html", fill(page)},
-		{"html-echo", fill(strings.Repeat(page, (64<<10)/len(page)) + echo)},
-		{"json", fill(`{"id":"64a0c0ffee","name":"Caf\u00e9 \u201cKYC\u201d","path":"\/kycrules\/api"},`)},
-		{"escapes", fill(`%25&#37;\u0025`)},
-	}
-	for _, c := range bodies {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(c.body)))
-			b.ReportAllocs()
-			var out string
-			for b.Loop() {
-				out = rd.Redact(c.body)
-			}
-			b.ReportMetric(float64(strings.Count(out, faceki.Redacted)), "redactions")
-		})
 	}
 }

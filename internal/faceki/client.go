@@ -20,6 +20,8 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // Defaults and bounds. The worst case of one call is
@@ -79,7 +81,7 @@ type Config struct {
 	// Redactor is shared by every client of a provider process, so that each
 	// recognises every secret and token the others know. Nil gives the client
 	// one of its own.
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// TokenCacheDir, when set, keeps shared tokens also in an encrypted file
 	// per account in that directory (see FileStore), so that provider
 	// processes on one machine, and successive runs, share a token while it
@@ -102,7 +104,7 @@ type Client struct {
 	retries   int
 	log       Logger
 	http      *retryablehttp.Client
-	rd        *Redactor
+	rd        *redact.Redactor
 	cache     *TokenCache
 	cacheKey  string
 	files     *FileStore // nil: memory only
@@ -147,7 +149,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Cache = NewTokenCache()
 	}
 	if cfg.Redactor == nil {
-		cfg.Redactor = NewRedactor()
+		cfg.Redactor = redact.New()
 	}
 	cfg.Redactor.AddSecret(cfg.ClientSecret)
 	c := &Client{
@@ -218,6 +220,17 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
+}
+
+// redactURL renders u without user info, query or fragment, so that no
+// caller can print the secret by printing the URL.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
 }
 
 func isLoopback(host string) bool {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // testSecret holds every character that encodes differently in a query, a
@@ -193,10 +194,10 @@ func TestAccessTokenFromEmulator(t *testing.T) {
 			// The client now redacts the token it was given (but for the
 			// JWT header, the same for every token).
 			header := strings.Split(tok.AccessToken, ".")[0]
-			if got := c.Redact("Authorization: Bearer " + tok.AccessToken); got != "Authorization: Bearer "+header+"."+Redacted {
+			if got := c.Redact("Authorization: Bearer " + tok.AccessToken); got != "Authorization: Bearer "+header+"."+redact.Redacted {
 				t.Errorf("Redact(token) = %q", got)
 			}
-			if got := c.Redact("secret=" + url.QueryEscape(testSecret)); got != "secret="+Redacted {
+			if got := c.Redact("secret=" + url.QueryEscape(testSecret)); got != "secret="+redact.Redacted {
 				t.Errorf("Redact(secret) = %q", got)
 			}
 		})
@@ -779,7 +780,7 @@ func TestEchoedSecretIsRedacted(t *testing.T) {
 	c := newTestClient(t, emu.URL, func(c *Config) { c.MaxRetries = 1; c.Logger = log })
 	_, err := c.AccessToken(context.Background())
 	apiErr := wantAPIError(t, err, KindBadRequest)
-	wantMsg := "bad request: /auth/api/access-token?clientId=" + testClientID + "&clientSecret=" + Redacted + " (" + Redacted + ")"
+	wantMsg := "bad request: /auth/api/access-token?clientId=" + testClientID + "&clientSecret=" + redact.Redacted + " (" + redact.Redacted + ")"
 	if apiErr.Message != wantMsg {
 		t.Errorf("Message = %q\n want %q", apiErr.Message, wantMsg)
 	}
@@ -948,7 +949,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 					t.Errorf("HTTPStatus = %d, Attempts = %d", apiErr.HTTPStatus, apiErr.Attempts)
 				}
 				want := fmt.Sprintf("FACEKI token request failed: HTTP %d: redirected to %s/steal/%s; redirects are not followed, "+
-					"so that credentials never go to another URL: set base_url to the final address", status, target.URL, Redacted)
+					"so that credentials never go to another URL: set base_url to the final address", status, target.URL, redact.Redacted)
 				if err.Error() != want {
 					t.Errorf("error = %q\n want %q", err.Error(), want)
 				}

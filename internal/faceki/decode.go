@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // Token is a FACEKI bearer token. String and GoString never print the token,
@@ -29,7 +31,7 @@ type Token struct {
 	expiryNote string
 }
 
-func (t Token) String() string   { return "faceki.Token{" + Redacted + "}" }
+func (t Token) String() string   { return "faceki.Token{" + redact.Redacted + "}" }
 func (t Token) GoString() string { return t.String() }
 
 // Remaining is the token's life left at now; ok is false when its expiry is unknown.
@@ -86,7 +88,7 @@ func (c *Client) decodeToken(ctx context.Context, ans answer) (Token, error) {
 		return Token{}, c.apiError(op, KindBadResponse, ans.status, env, "response has responseCode 0 but no data.access_token")
 	}
 	// Known from here on, so that no later line can quote it.
-	c.rd.AddToken(tok.AccessToken)
+	c.rd.AddToken(tokenSecret(tok.AccessToken))
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
@@ -295,6 +297,16 @@ func lenientInt(raw json.RawMessage) (int, bool) {
 		return int(f), true
 	}
 	return 0, false
+}
+
+// tokenSecret is the part of a token the redactor must know: a JWT's
+// payload and signature (its header is the same for every token FACEKI
+// issues), else the whole token.
+func tokenSecret(token string) string {
+	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
+		return parts[1] + "." + parts[2]
+	}
+	return token
 }
 
 // jwtExpiry reads the exp claim of a JWT without verifying it: it only tells

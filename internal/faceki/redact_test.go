@@ -1,296 +1,18 @@
 package faceki
 
+// The client's side of redaction: which part of a token it registers, that
+// one redactor serves every client, that URLs lose their query and that a
+// Token never prints itself. The redactor itself is tested in internal/redact.
+
 import (
 	"encoding/base64"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
-	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
-
-// richSecret has a character of every class that encodes differently in a
-// query, a path, HTML and JSON.
-const richSecret = `a"b\c<d>&e+f/g=h%2fi j#k?l'm`
-
-// The property test's budget in `make test`; FACEKI_REDACT_CASES raises it,
-// and `go test -fuzz FuzzRedact` runs the same property for as long as asked.
-const propertyCases = 2000
-
-// encoder is one layer of encoding the property test composes.
-type encoder struct {
-	name string
-	enc  func(string) string
-}
-
-// layers are the encodings a server, a gateway or a log may wrap a secret
-// in; leakcheck's single encodings, plus mixed-case percent escapes and
-// named HTML references.
-var layers = func() []encoder {
-	var out []encoder
-	for _, e := range leakcheck.Encodings[1:] { // not "raw"
-		out = append(out, encoder{e.Name, e.Encode})
-	}
-	return append(out,
-		encoder{"percent, mixed-case hex", func(s string) string {
-			var b strings.Builder
-			for i := 0; i < len(s); i++ {
-				h := fmt.Sprintf("%02X", s[i])
-				if i%2 == 1 {
-					h = strings.ToLower(h)
-				}
-				b.WriteString("%" + h)
-			}
-			return b.String()
-		}},
-		encoder{"HTML named references", func(s string) string {
-			named := map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&apos;", '+': "&plus;",
-				'/': "&sol;", '=': "&equals;", '%': "&percnt;", '#': "&num;", '?': "&quest;", '\\': "&bsol;", ' ': "&#32;"}
-			var b strings.Builder
-			for _, r := range s {
-				if n, ok := named[r]; ok {
-					b.WriteString(n)
-				} else {
-					b.WriteRune(r)
-				}
-			}
-			return b.String()
-		}},
-	)
-}()
-
-// printable is the secret alphabet: all of printable ASCII.
-func randomPrintable(rng *rand.Rand, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(' ' + rng.IntN(95))
-	}
-	return string(b)
-}
-
-// compose wraps s in up to three random layers; with withBase64, half the
-// time the first is Base64 (at a random alignment, inside other bytes), as a
-// Basic credential or a blob would carry it.
-func compose(rng *rand.Rand, s string, withBase64 bool) (string, []string) {
-	var names []string
-	if withBase64 && rng.IntN(2) == 0 {
-		enc := base64.StdEncoding
-		if rng.IntN(2) == 0 {
-			enc = base64.URLEncoding
-		}
-		prefix := randomPrintable(rng, rng.IntN(3))
-		s = enc.EncodeToString([]byte(prefix + s + randomPrintable(rng, rng.IntN(3))))
-		names = append(names, fmt.Sprintf("base64 after %d bytes", len(prefix)))
-	}
-	for n := rng.IntN(4); n > 0; n-- {
-		l := layers[rng.IntN(len(layers))]
-		s = l.enc(s)
-		names = append(names, l.name)
-	}
-	return s, names
-}
-
-// piece is the secret, or a run of it of at least 8 characters: a "hint"
-// or a cut that still leaks.
-func piece(rng *rand.Rand, secret string) string {
-	if rng.IntN(3) == 0 || len(secret) <= leakcheck.SecretRun {
-		return secret
-	}
-	n := leakcheck.SecretRun + rng.IntN(len(secret)-leakcheck.SecretRun+1)
-	start := rng.IntN(len(secret) - n + 1)
-	return secret[start : start+n]
-}
-
-// filler is ordinary text around the secret, with escapes of its own.
-func filler(rng *rand.Rand) string {
-	words := []string{"error", "%41", "&amp;", `\u0041`, "&#x2F;", "returnUrl=", "<p>", `\"`, "%2B", "token", "+", " "}
-	var b strings.Builder
-	for n := rng.IntN(8); n > 0; n-- {
-		b.WriteString(words[rng.IntN(len(words))])
-	}
-	return b.String()
-}
-
-// checkRedacted is the property: whatever the encoding, no run of 8
-// characters of the secret survives in any single encoding.
-func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string) {
-	t.Helper()
-	out := rd.Redact(text)
-	if found := leakcheck.FindSecret(out, secret); len(found) > 0 {
-		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %q\noutput %q", secret, how, found, text, out)
-	}
-}
-
-func propertySeed(t *testing.T) uint64 {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("FACEKI_REDACT_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("FACEKI_REDACT_SEED=%d reproduces this run", seed)
-	return seed
-}
-
-func TestRedactProperty(t *testing.T) {
-	t.Parallel()
-	cases := propertyCases
-	if s := os.Getenv("FACEKI_REDACT_CASES"); s != "" {
-		cases, _ = strconv.Atoi(s)
-	}
-	rng := rand.New(rand.NewPCG(propertySeed(t), 0))
-	start := time.Now()
-	for i := 0; i < cases; i++ {
-		secret := randomPrintable(rng, 8+rng.IntN(57))
-		rd := NewRedactor()
-		rd.AddSecret(secret)
-		p := piece(rng, secret)
-		enc, names := compose(rng, p, true)
-		text := filler(rng) + " " + enc + " " + filler(rng)
-		checkRedacted(t, rd, secret, text, fmt.Sprintf("%d characters of it, %v", len(p), names))
-
-		// Text without the secret comes out unchanged.
-		plain := filler(rng) + " " + randomPrintable(rng, rng.IntN(200)) + " " + filler(rng)
-		if out := rd.Redact(plain); out != plain {
-			t.Fatalf("secret %q: text without it changed:\ninput  %q\noutput %q", secret, plain, out)
-		}
-	}
-	t.Logf("%d cases (secret, encoding, text without the secret) in %s", cases, time.Since(start).Round(time.Millisecond))
-}
-
-func TestRedactPropertyTokens(t *testing.T) {
-	t.Parallel()
-	rng := rand.New(rand.NewPCG(propertySeed(t), 1))
-	for i := 0; i < propertyCases/5; i++ {
-		tok := randomJWT(rng)
-		rd := NewRedactor()
-		rd.AddToken(tok)
-		p := tok
-		if rng.IntN(2) == 0 { // a run of 16 or more of the payload or signature
-			sec := leakcheck.TokenSecret(tok)
-			n := leakcheck.TokenRun + rng.IntN(len(sec)-leakcheck.TokenRun)
-			start := rng.IntN(len(sec) - n + 1)
-			p = sec[start : start+n]
-		}
-		enc, names := compose(rng, p, false)
-		out := rd.Redact(filler(rng) + " Bearer " + enc + " " + filler(rng))
-		if found := leakcheck.FindToken(out, tok); len(found) > 0 {
-			t.Fatalf("token encoded as %v leaks (%v): %q", names, found, out)
-		}
-	}
-}
-
-func randomJWT(rng *rand.Rand) string {
-	b64 := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.Uint32())
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
-	return header + "." + b64(40+rng.IntN(200)) + "." + b64(64+rng.IntN(200))
-}
-
-// FuzzRedact runs the property on inputs the fuzzer chooses: a secret, the
-// text around it, which layers wrap it and which run of it is quoted.
-func FuzzRedact(f *testing.F) {
-	f.Add(richSecret, "returnUrl=", " (hint)", uint64(0x1234), uint8(0), uint8(40))
-	f.Add("Tf9+k/Qz=8&Lm%2F w4 Rx", "<p>", "</p>", uint64(0x77), uint8(3), uint8(12))
-	f.Add(`%41%41%41%41&amp;\u0041`, `\\`, "%", uint64(0xffff), uint8(1), uint8(9))
-	f.Fuzz(func(t *testing.T, secret, before, after string, ops uint64, start, length uint8) {
-		for i := 0; i < len(secret); i++ {
-			if secret[i] < ' ' || secret[i] > '~' {
-				return // printable ASCII secrets, as FACEKI generates (and more)
-			}
-		}
-		if len(secret) < leakcheck.SecretRun || len(secret) > 200 || len(before)+len(after) > 4096 {
-			return
-		}
-		rd := NewRedactor()
-		rd.AddSecret(secret)
-		// The run quoted: from start, at least 8 characters.
-		s := int(start) % (len(secret) - leakcheck.SecretRun + 1)
-		n := leakcheck.SecretRun + int(length)%(len(secret)-s-leakcheck.SecretRun+1)
-		p := secret[s : s+n]
-		var names []string
-		for i := uint64(0); i < ops%4; i++ {
-			l := layers[(ops>>(8+8*i))%uint64(len(layers))]
-			p = l.enc(p)
-			names = append(names, l.name)
-		}
-		checkRedacted(t, rd, secret, before+" "+p+" "+after, fmt.Sprint(names))
-
-		// Around the secret, text that cannot decode to it (no escapes, none
-		// of its characters, no "+" or space) comes out unchanged.
-		if !strings.ContainsAny(before, "%&\\+ "+secret) {
-			if out := rd.Redact(before); out != before {
-				t.Fatalf("text without the secret changed: %q → %q", before, out)
-			}
-		}
-	})
-}
-
-// TestRedactClasses names each form the issue found leaking, one by one.
-func TestRedactClasses(t *testing.T) {
-	t.Parallel()
-	rd := NewRedactor()
-	rd.AddSecret(testSecret)
-	q := url.QueryEscape(testSecret)
-	requestURI := "/auth/api/access-token?clientId=acme&clientSecret=" + q
-	cases := map[string]string{
-		"raw":                         testSecret,
-		"query":                       q,
-		"query twice (returnUrl=)":    "https://login.example/?returnUrl=" + url.QueryEscape(requestURI),
-		"query three times":           url.QueryEscape(url.QueryEscape(requestURI)),
-		"mixed-case escapes":          "Tf9%2bk%2FQz%3d8%26Lm%252f+w4+Rx",
-		"HTML decimal references":     leakcheck.Encodings[9].Encode(testSecret),
-		"HTML hex references":         "&#x54;&#X66;&#x39;&#x2B;&#x6b;&#X2f;&#x51;&#x7a;&#x3D;&#x38;",
-		"HTML references of a query":  leakcheck.Encodings[9].Encode(requestURI),
-		"named references":            "Tf9&plus;k&sol;Qz&equals;8&amp;Lm&percnt;2F w4 Rx",
-		"JSON \\u escapes":            `\u0054\u0066\u0039\u002b\u006b\u002f\u0051\u007a\u003d\u0038`,
-		"JSON escaped slash":          `Tf9+k\/Qz=8&Lm%2F w4 Rx`,
-		"hint: first dozen":           "the secret starts with " + testSecret[:12] + "…",
-		"hint: 8 in the middle":       "…" + testSecret[6:14] + "…",
-		"+ as a space, space as +":    strings.ReplaceAll(testSecret, " ", "+"),
-		"Base64 (Basic credentials)":  "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:"+testSecret)),
-		"Base64url after one byte":    base64.RawURLEncoding.EncodeToString([]byte("x" + testSecret)),
-		"Base64 of a hint":            base64.StdEncoding.EncodeToString([]byte(testSecret[:9])),
-		"JSON inside HTML inside URL": url.QueryEscape(leakcheck.Encodings[8].Encode(`{"s":"` + testSecret + `"}`)),
-	}
-	for name, text := range cases {
-		out := rd.Redact("before " + text + " after")
-		if !strings.Contains(out, Redacted) || !strings.HasPrefix(out, "before ") || !strings.HasSuffix(out, " after") {
-			t.Errorf("%s: %q → %q", name, text, out)
-		}
-		assertNoSecret(t, out, testSecret)
-	}
-}
-
-// TestRedactReplacesTheWholeSpan: an encoded secret is replaced from the
-// first character of its encoding to the last, and nothing else is.
-func TestRedactReplacesTheWholeSpan(t *testing.T) {
-	t.Parallel()
-	rd := NewRedactor()
-	rd.AddSecret("abcdefghij")
-	cases := map[string]string{
-		"x=abcdefghij&y=1":                                      "x=" + Redacted + "&y=1",
-		"x=%61%62%63%64%65%66%67%68%69%6A;":                     "x=" + Redacted + ";",
-		"<b>&#97;&#98;&#99;&#100;&#101;&#102;&#103;&#104;</b>":  "<b>" + Redacted + "</b>",
-		`"\u0061bcdefgh" and abcdefg`:                           `"` + Redacted + `" and abcdefg`, // 7 characters are not a leak
-		"abcdefghij abcdefghij":                                 Redacted + " " + Redacted,
-		"%2561%2562%2563%2564%2565%2566%2567%2568 and the rest": Redacted + " and the rest",
-	}
-	for in, want := range cases {
-		if got := rd.Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // TestRedactTokens: 16 characters of a token's payload or signature are a
 // leak; the header, the same for every token, is not secret.
@@ -298,13 +20,13 @@ func TestRedactTokens(t *testing.T) {
 	t.Parallel()
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
 	tok := header + ".eyJzdWIiOiJhY21lIiwiZXhwIjoxNzAwMDAwMDAwLCJqdGkiOiJ4eXoifQ.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU"
-	rd := NewRedactor()
-	rd.AddToken(tok)
-	if got := rd.Redact("Authorization: Bearer " + tok); got != "Authorization: Bearer "+header+"."+Redacted {
+	rd := redact.New()
+	rd.AddToken(tokenSecret(tok))
+	if got := rd.Redact("Authorization: Bearer " + tok); got != "Authorization: Bearer "+header+"."+redact.Redacted {
 		t.Errorf("bearer header: %q", got)
 	}
 	sig := strings.Split(tok, ".")[2]
-	if got := rd.Redact("sig " + sig[:16] + "!"); got != "sig "+Redacted+"!" {
+	if got := rd.Redact("sig " + sig[:16] + "!"); got != "sig "+redact.Redacted+"!" {
 		t.Errorf("16 characters of the signature: %q", got)
 	}
 	if got := rd.Redact("sig " + sig[:15] + "!"); got != "sig "+sig[:15]+"!" {
@@ -314,19 +36,9 @@ func TestRedactTokens(t *testing.T) {
 		t.Errorf("the header alone was redacted: %q", got)
 	}
 	// An opaque token (not a JWT) is matched whole.
-	rd.AddToken("opaque-token-0123456789abcdef")
-	if got := rd.Redact(url.QueryEscape("t=opaque-token-0123456789")); got != "t%3D"+Redacted {
+	rd.AddToken(tokenSecret("opaque-token-0123456789abcdef"))
+	if got := rd.Redact(url.QueryEscape("t=opaque-token-0123456789")); got != "t%3D"+redact.Redacted {
 		t.Errorf("opaque token: %q", got)
-	}
-}
-
-// TestRedactShortSecret: a secret shorter than 8 characters is matched whole.
-func TestRedactShortSecret(t *testing.T) {
-	t.Parallel()
-	rd := NewRedactor()
-	rd.AddSecret("p+ss")
-	if got := rd.Redact("secret=p%2Bss, or p+s"); got != "secret="+Redacted+", or p+s" {
-		t.Errorf("Redact = %q", got)
 	}
 }
 
@@ -334,86 +46,17 @@ func TestRedactShortSecret(t *testing.T) {
 // client redacts a token that another one fetched.
 func TestRedactorShared(t *testing.T) {
 	t.Parallel()
-	rd := NewRedactor()
+	rd := redact.New()
 	if got := rd.Redact("nothing known yet " + testSecret); got != "nothing known yet "+testSecret {
 		t.Errorf("an empty redactor changed text: %q", got)
 	}
 	a := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.Redactor = rd })
 	b := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.Redactor = rd; c.ClientSecret = "another-secret-0123" })
-	tok := randomJWT(rand.New(rand.NewPCG(1, 2)))
-	rd.AddToken(tok) // as if b had fetched it
+	tok := makeJWT(map[string]any{"sub": "b", "jti": "0123456789abcdefghijklmnop"})
+	rd.AddToken(tokenSecret(tok)) // as b does when it fetches one
 	for _, c := range []*Client{a, b} {
 		out := c.Redact("a: " + testSecret + " b: another-secret-0123 tok: " + tok)
 		assertNoSecret(t, out, testSecret, "another-secret-0123", tok)
-	}
-}
-
-// TestRedactorConcurrent: adding and redacting at once is safe and every
-// token added before a redaction starts is matched.
-func TestRedactorConcurrent(t *testing.T) {
-	t.Parallel()
-	rd := NewRedactor()
-	rd.AddSecret(testSecret)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := range 200 {
-			rd.AddToken(fmt.Sprintf("opaque-token-%04d-0123456789", i))
-		}
-	}()
-	for i := range 200 {
-		out := rd.Redact("s=" + testSecret + fmt.Sprintf(" t=opaque-token-%04d-0123456789", i))
-		if strings.Contains(out, testSecret) {
-			t.Fatalf("secret survived: %q", out)
-		}
-	}
-	<-done
-	if got := rd.Redact("opaque-token-0199-0123456789"); got != Redacted {
-		t.Errorf("last added token not redacted: %q", got)
-	}
-}
-
-// TestRedactNestedEscapesBounded: text made of nothing but nested escapes
-// is checked in bounded time, redacted where it decodes to the secret, and
-// left alone where it does not.
-func TestRedactNestedEscapesBounded(t *testing.T) {
-	t.Parallel()
-	nested := strings.Repeat(`%25&#37;\u0025&percnt;%2525`, 4000) // every character a '%', up to 3 layers deep
-	cases := []struct {
-		secret, want string
-	}{
-		{"%%%%%%%%%%%%%%%%", Redacted}, // it decodes to the secret everywhere: one span
-		{"%%%%%%%X%%%%%%%Y", nested},   // every decoding almost matches, none has 8
-	}
-	for _, c := range cases {
-		rd := NewRedactor()
-		rd.AddSecret(c.secret)
-		start := time.Now()
-		out := rd.Redact(nested)
-		took := time.Since(start)
-		t.Logf("secret %q: %d bytes of nested escapes → %q… in %s", c.secret, len(nested), out[:min(len(out), 30)], took.Round(time.Millisecond))
-		if out != c.want {
-			t.Errorf("secret %q: got %q…, want %q…", c.secret, out[:min(len(out), 60)], c.want[:min(len(c.want), 60)])
-		}
-		if took > 20*time.Second {
-			t.Errorf("secret %q: took %s", c.secret, took)
-		}
-	}
-}
-
-// TestRedactFailsClosed: text that would cost more than the budget to check
-// is withheld whole, never let through.
-func TestRedactFailsClosed(t *testing.T) {
-	t.Parallel()
-	rd := NewRedactor()
-	rd.AddSecret(testSecret)
-	rd.budget = 0 // only the fixed allowance: a few thousand decodings
-	nested := strings.Repeat(`%25&#37;\u0025&percnt;%2525`, 4000)
-	if out := rd.Redact(nested); out != Withheld {
-		t.Errorf("got %q…, want %q", out[:min(len(out), 60)], Withheld)
-	}
-	if out := rd.Redact("short text, " + testSecret); out != "short text, "+Redacted {
-		t.Errorf("within the allowance: %q", out)
 	}
 }
 
@@ -472,64 +115,11 @@ func TestTokenNeverPrintsItself(t *testing.T) {
 				t.Errorf("%s printed the token (part %q): %s", name, part, out)
 			}
 		}
-		if !strings.Contains(out, Redacted) {
-			t.Errorf("%s = %q lacks %s", name, out, Redacted)
+		if !strings.Contains(out, redact.Redacted) {
+			t.Errorf("%s = %q lacks %s", name, out, redact.Redacted)
 		}
 	}
-	if got := tok.String(); got != "faceki.Token{"+Redacted+"}" {
+	if got := tok.String(); got != "faceki.Token{"+redact.Redacted+"}" {
 		t.Errorf("String() = %q", got)
-	}
-}
-
-// TestAutomatonMatchesNaive: the matcher, built one pattern at a time (as
-// tokens arrive), redacts exactly the bytes a brute-force search finds in
-// runs of the patterns, on text without escapes.
-func TestAutomatonMatchesNaive(t *testing.T) {
-	t.Parallel()
-	rng := rand.New(rand.NewPCG(propertySeed(t), 2))
-	const alphabet = "ab+ c" // few letters: many shared substrings, and the +/space fold
-	random := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
-	fold := func(s string) string { return strings.ReplaceAll(s, " ", "+") }
-	for i := 0; i < 500; i++ {
-		a := newAutomaton()
-		var ps []pattern
-		for n := 1 + rng.IntN(5); n > 0; n-- {
-			text := random(3 + rng.IntN(10))
-			p := pattern{text: text, minRun: 2 + rng.IntN(len(text)-1)}
-			ps = append(ps, p)
-			a.add(p)
-		}
-		text := random(rng.IntN(60))
-		want := make([]bool, len(text))
-		for i := range text {
-			for j := i + 1; j <= len(text); j++ {
-				for _, p := range ps {
-					if j-i >= p.minRun && strings.Contains(fold(p.text), fold(text[i:j])) {
-						for k := i; k < j; k++ {
-							want[k] = true
-						}
-					}
-				}
-			}
-		}
-		spans, ok := a.freeze().leaks(text, decodeBudget)
-		if !ok {
-			t.Fatal("budget spent on plain text")
-		}
-		got := make([]bool, len(text))
-		for _, s := range spans {
-			for k := s.start; k < s.end; k++ {
-				got[k] = true
-			}
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("patterns %+v, text %q:\n got  %v\n want %v", ps, text, got, want)
-		}
 	}
 }

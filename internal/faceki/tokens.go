@@ -212,6 +212,6 @@ func (c *Client) fromFile(minValidity time.Duration) (Token, bool) {
 	if !ok {
 		return Token{}, false
 	}
-	c.rd.AddToken(tok.AccessToken)
+	c.rd.AddToken(tokenSecret(tok.AccessToken))
 	return tok, tok.CheckValidity(now, minValidity) == nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // process is a client as one provider process has it: its own memory cache
@@ -15,7 +16,7 @@ import (
 func process(t *testing.T, baseURL, dir string) *Client {
 	t.Helper()
 	return newTestClient(t, baseURL, func(c *Config) {
-		c.Cache, c.Redactor, c.TokenCacheDir = NewTokenCache(), NewRedactor(), dir
+		c.Cache, c.Redactor, c.TokenCacheDir = NewTokenCache(), redact.New(), dir
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // providerData is what Configure hands to ephemeral resources and data
@@ -18,7 +19,7 @@ import (
 type providerData struct {
 	settings settings
 	client   *faceki.Client
-	rd       *faceki.Redactor
+	rd       *redact.Redactor
 	log      logger
 }
 
@@ -72,7 +73,7 @@ func clientFor(data *providerData, diags *diag.Diagnostics) *faceki.Client {
 // addError turns a client error into an actionable diagnostic: what
 // happened, then what to check. The client redacted every text already; the
 // process's redactor runs once more over everything added here.
-func addError(diags *diag.Diagnostics, rd *faceki.Redactor, err error) {
+func addError(diags *diag.Diagnostics, rd *redact.Redactor, err error) {
 	summary, detail, attr := describe(err)
 	summary, detail = rd.Redact(summary), rd.Redact(detail)
 	if attr != "" {
@@ -170,7 +171,7 @@ func errText(err error) string {
 // value, whole. (tflog's own masks match listed strings or regular
 // expressions, which cannot see through encodings.) All provider code logs
 // through it; nothing here calls tflog directly.
-type logger struct{ rd *faceki.Redactor }
+type logger struct{ rd *redact.Redactor }
 
 func (l logger) Debug(ctx context.Context, msg string, fields map[string]any) {
 	if tflog.IsDebug(ctx) {

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // Environment variables read when an attribute is not set.
@@ -50,13 +51,13 @@ var (
 type FacekiProvider struct {
 	version string
 	tokens  *faceki.TokenCache
-	rd      *faceki.Redactor
+	rd      *redact.Redactor
 }
 
 // New returns a factory for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache(), rd: faceki.NewRedactor()}
+		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache(), rd: redact.New()}
 	}
 }
 
@@ -171,7 +172,7 @@ type settings struct {
 // A known secret is registered with rd before anything is reported.
 func (m providerModel) resolve(diags interface {
 	AddAttributeError(path.Path, string, string)
-}, rd *faceki.Redactor) settings {
+}, rd *redact.Redactor) settings {
 	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
 	str := func(attr string, v types.String, env string) string {
 		if v.IsUnknown() {
@@ -260,7 +261,7 @@ func (p *FacekiProvider) ValidateConfig(ctx context.Context, req provider.Valida
 // resolveLiterals validates the values written in the configuration alone.
 func (m providerModel) resolveLiterals(diags interface {
 	AddAttributeError(path.Path, string, string)
-}, rd *faceki.Redactor) {
+}, rd *redact.Redactor) {
 	lit := providerModel{
 		ClientID: types.StringUnknown(), ClientSecret: types.StringUnknown(),
 		BaseURL: unknownIfNull(m.BaseURL), TokenEndpoint: unknownIfNull(m.TokenEndpoint),
@@ -345,7 +346,7 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 
 // tokenCacheWarning says why the token file is not used; the provider goes on
 // with its memory cache.
-func tokenCacheWarning(diags *diag.Diagnostics, rd *faceki.Redactor, err error) {
+func tokenCacheWarning(diags *diag.Diagnostics, rd *redact.Redactor, err error) {
 	diags.AddAttributeWarning(path.Root("token_cache_dir"), "FACEKI token cache directory not used",
 		rd.Redact(fmt.Sprintf("%s. Tokens are kept in memory only, as with token_cache = %q. Use a directory of your own "+
 			"that only you can write to (chmod 700), not a symlink, or set token_cache_dir (or %s) to one.",

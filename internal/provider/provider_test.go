@@ -21,7 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
-	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // testAccProviders builds a fresh provider for every CLI command, as the real
@@ -210,7 +210,7 @@ func TestRedactorPerProcess(t *testing.T) {
 	var diags diag.Diagnostics
 	addError(&diags, b.rd, err)
 	text := fmt.Sprint(diags)
-	if !strings.Contains(text, "seen before: "+faceki.Redacted) {
+	if !strings.Contains(text, "seen before: "+redact.Redacted) {
 		t.Errorf("diagnostic does not show the quote, redacted: %s", text)
 	}
 	if leaks := findLeaks(map[string]string{"diagnostic": text}, secretA, testSecret, tokA.AccessToken); len(leaks) > 0 {

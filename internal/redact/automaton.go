@@ -1,4 +1,4 @@
-package faceki
+package redact
 
 import (
 	"math"

@@ -1,8 +1,21 @@
-package faceki
+// Package redact removes secrets and tokens from text before it leaves a
+// process: errors, diagnostics, log lines, values written to state.
+//
+// It decodes rather than lists encodings. A span of text is replaced whole
+// when, read through up to four layers of percent-encoding (either case, "+"
+// as a space), HTML character references (named, decimal, hex) and JSON
+// string escapes, in any mixture, it holds a run of a registered secret
+// (8 characters, or the whole secret when shorter) or token (16
+// characters). A secret's Base64 and Base64url forms are matched too.
+//
+// Work is bounded per byte of text; text too costly to check is withheld
+// whole (it fails closed). It knows nothing of what it protects: which parts
+// of a token are secret, or that a URL's query carries a credential, is the
+// caller's to say.
+package redact
 
 import (
 	"encoding/base64"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,20 +34,13 @@ const (
 	tokenMinRun  = 16 // characters of a token's JWT payload or signature
 )
 
-// Redactor removes client secrets and access tokens from text before it
-// leaves the client: errors, diagnostics, log lines, anything quoted from a
-// response. It does not list encodings. It decodes: every span of the text
-// that, read through up to maxDepth layers of percent-encoding (either case,
-// "+" as a space), HTML character references (named, decimal, hex) and JSON
-// string escapes, contains a run of a secret (8 characters, or the whole
-// secret when shorter) or of a token (16 characters of its JWT payload or
-// signature) is replaced whole. The secret's Base64 and Base64url
-// encodings, at all three alignments, are matched the same way.
+// Redactor removes registered secrets and tokens from text (see the package
+// comment for what it reads through).
 //
-// One Redactor serves a whole provider process: every client adds its secret
-// and every token it fetches, so that any client recognises them all. It is
-// safe for concurrent use; adding is cheap, and the matcher is rebuilt only
-// when text is next redacted, which happens on error paths and log lines.
+// One Redactor is meant to serve a whole process: every client adds its
+// secret and every token it fetches, so that any of them recognises them
+// all. It is safe for concurrent use; adding is cheap, and the matcher is
+// rebuilt only when text is next redacted.
 type Redactor struct {
 	mu       sync.Mutex
 	patterns map[string]int // pattern text → shortest leaking run
@@ -43,8 +49,8 @@ type Redactor struct {
 	budget   int            // decoding work per byte of text (decodeBudget; tests lower it)
 }
 
-// NewRedactor returns a redactor that knows no secret yet.
-func NewRedactor() *Redactor {
+// New returns a redactor that knows no secret yet.
+func New() *Redactor {
 	return &Redactor{patterns: map[string]int{}, a: newAutomaton(), budget: decodeBudget}
 }
 
@@ -68,14 +74,12 @@ func (r *Redactor) AddSecret(secret string) {
 	}
 }
 
-// AddToken registers an access token. A JWT's header is the same for every
-// token FACEKI issues, so only its payload and signature are matched.
-// (Tokens are not matched in Base64: a process may fetch many, and each
-// would add six patterns of a kilobyte to the matcher.)
+// AddToken registers the secret part of an access token: the caller decides
+// which part that is (a JWT's header, the same for every token an issuer
+// hands out, need not be). Runs of 16 characters of it are leaks. (Tokens
+// are not matched in Base64: a process may fetch many, and each would add
+// six patterns of a kilobyte to the matcher.)
 func (r *Redactor) AddToken(token string) {
-	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
-		token = parts[1] + "." + parts[2]
-	}
 	if token == "" {
 		return
 	}
@@ -242,15 +246,4 @@ func (w *walker) from(p int) int {
 		}
 	}
 	return end
-}
-
-// redactURL renders u without user info, query or fragment, so that no
-// caller can print the secret by printing the URL.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
-	return c.String()
 }
