@@ -1,8 +1,11 @@
 // Package leakcheck finds secrets and tokens in text by encoding them
 // forward, every run of them in every single encoding that a server, a
-// proxy, a log or a CLI may use. It shares no code with the provider's
-// redactor (which decodes), so that tests can use it as an independent
-// oracle.
+// proxy, a log or a CLI may use, also when a reader would see through what
+// was done to it: letter case changed, or characters that do not render
+// inserted (text and runs are both folded: lower case, without those
+// characters in any of the encodings). It shares no code with the
+// provider's redactor (which decodes), so that tests can use it as an
+// independent oracle.
 package leakcheck
 
 import (
@@ -52,6 +55,41 @@ var Encodings = []Encoding{
 	// URI in a returnUrl, an error page quoting a query as references.
 	{"query, twice", func(s string) string { return url.QueryEscape(url.QueryEscape(s)) }},
 	{"HTML decimal references of the query", func(s string) string { return everyRune(url.QueryEscape(s), "&#%d;") }},
+	// Escapes that languages and gateways write, and references padded as
+	// some generators pad them.
+	{`C/JavaScript \x escapes`, func(s string) string { return everyByte(s, `\x%02x`) }},
+	{"JavaScript escape() %u escapes", func(s string) string { return everyRune(s, "%%u%04X") }},
+	{"HTML decimal references with leading zeros", func(s string) string { return everyRune(s, "&#%07d;") }},
+}
+
+// Invisible are characters that do not render: a run with them inserted is
+// still the run to a reader.
+var Invisible = []rune{'\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'}
+
+// unseen removes every encoding of an invisible character from folded
+// text: each single encoding of each, and their HTML names.
+var unseen = func() *strings.Replacer {
+	var pairs []string
+	for _, r := range Invisible {
+		for _, e := range Encodings {
+			pairs = append(pairs, strings.ToLower(e.Encode(string(r))), "")
+		}
+	}
+	for _, name := range []string{"&shy;", "&zerowidthspace;", "&zwnj;", "&zwj;", "&nobreak;"} {
+		pairs = append(pairs, name, "")
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// fold is what a reader sees: ASCII lower case, without invisible characters.
+func fold(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return unseen.Replace(string(b))
 }
 
 func jsonNoHTML(s string) string {
@@ -180,6 +218,22 @@ func find(text, secret string, n int, withBase64 bool) []string {
 			}
 		}
 	}
+	// Every needle is looked for as it is in the text, and folded in the
+	// folded text.
+	exact, exactShort := index, short
+	index, short = map[uint64][]needle{}, nil
+	for _, nds := range exact {
+		for _, nd := range nds {
+			nd.text = fold(nd.text)
+			add(nd)
+		}
+	}
+	for _, nd := range exactShort {
+		nd.text = fold(nd.text)
+		add(nd)
+	}
+	folded, foldedShort := index, short
+
 	seen := map[needle]bool{}
 	var found []string
 	report := func(nd needle) {
@@ -189,18 +243,22 @@ func find(text, secret string, n int, withBase64 bool) []string {
 		}
 		seen[nd] = true
 	}
-	for i := 0; i+8 <= len(text); i++ {
-		for _, nd := range index[binary.LittleEndian.Uint64([]byte(text[i:i+8]))] {
-			if strings.HasPrefix(text[i:], nd.text) {
+	search := func(text string, index map[uint64][]needle, short []needle) {
+		for i := 0; i+8 <= len(text); i++ {
+			for _, nd := range index[binary.LittleEndian.Uint64([]byte(text[i:i+8]))] {
+				if strings.HasPrefix(text[i:], nd.text) {
+					report(nd)
+				}
+			}
+		}
+		for _, nd := range short {
+			if nd.text != "" && strings.Contains(text, nd.text) {
 				report(nd)
 			}
 		}
 	}
-	for _, nd := range short {
-		if strings.Contains(text, nd.text) {
-			report(nd)
-		}
-	}
+	search(text, exact, exactShort)
+	search(fold(text), folded, foldedShort)
 	if len(seen) > len(found) {
 		found = append(found, fmt.Sprintf("and %d more", len(seen)-len(found)))
 	}

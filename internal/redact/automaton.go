@@ -13,15 +13,22 @@ type pattern struct {
 	minRun int
 }
 
-// canon folds the one ambiguity no decoder can settle: in a query string
-// "+" means a space, elsewhere it is a plus. Both sides are folded, so
-// either reading matches.
-func canon(b byte) byte {
-	if b == ' ' {
-		return '+'
+// canon folds what a reader does not tell apart, on both sides of a match:
+// ASCII letter case (a gateway that upper-cases what it quotes changes
+// nothing a reader needs), and "+" and space, the one ambiguity no decoder
+// can settle (in a query string "+" means a space, elsewhere a plus).
+func canon(b byte) byte { return canonTable[b] }
+
+var canonTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
 	}
-	return b
-}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
+	}
+	t[' '] = '+'
+	return t
+}()
 
 // automaton is a generalized suffix automaton of the patterns: reading bytes
 // from its root it stays alive exactly as long as what it has read is a run

@@ -43,7 +43,8 @@ func stringUnit(s string, end int) (unit, bool) {
 
 // decoder reads text as a tree of possible decodings: at each position, the
 // raw byte, and every escape that starts there (percent-encoding in either
-// case, HTML character references, JSON string escapes), whose own
+// case and %uXXXX, HTML character references, JSON and C string escapes,
+// each in any letter case), whose own
 // characters may in turn be escaped, up to maxDepth layers deep. It decodes
 // lazily, only where a match is being tried, and remembers what it decoded.
 type decoder struct {
@@ -151,13 +152,18 @@ func (d *decoder) each(p, depth int, f func(c byte, end int)) {
 	}
 }
 
-// percent: %XX in either case.
+// percent: %XX in either case, and %uXXXX as JavaScript's escape() writes
+// a character beyond Latin-1.
 func (d *decoder) percent(p, depth int, add func(unit)) {
 	d.each(p, depth-1, func(c byte, e1 int) {
 		if c != '%' {
 			return
 		}
 		d.each(e1, depth-1, func(h1 byte, e2 int) {
+			if h1 == 'u' || h1 == 'U' {
+				d.utf16Escape(e2, depth-1, '%', add)
+				return
+			}
 			if !isHex(h1) {
 				return
 			}
@@ -196,8 +202,17 @@ func (d *decoder) reference(p, depth int, add func(unit)) {
 // number reads the digits of a numeric reference, then an optional ';'.
 // Every way to end it is offered, not only the greedy one: a digit that
 // follows may belong to another layer, and an extra decoding costs nothing
-// but a branch the matcher soon drops.
+// but a branch the matcher soon drops. Leading zeros do not count
+// (&#0000065; is "A", as a browser reads it); raw ones are read in a loop,
+// so that any number of them costs no stack.
 func (d *decoder) number(p, depth, base int, val rune, digits int, add func(unit)) {
+	if val == 0 {
+		for p < len(d.text) && d.text[p] == '0' && d.budget > 0 {
+			p++
+			d.budget--
+		}
+		d.reach = max(d.reach, p)
+	}
 	finish := func(end int) {
 		if digits > 0 && val > 0 && val <= utf8.MaxRune && !utf16.IsSurrogate(val) {
 			if u, ok := stringUnit(string(val), end); ok {
@@ -233,19 +248,34 @@ func (d *decoder) name(p, depth int, name [maxName]byte, n int, add func(unit)) 
 	})
 }
 
+// caseless names, by their lower case, the HTML references in mixed case
+// that stand for a printable ASCII character or one that does not render:
+// the only ones a run of a secret or token can hold.
+var caseless = map[string]string{
+	"diacriticalgrave": "DiacriticalGrave", "hat": "Hat", "underbar": "UnderBar", "verticalline": "VerticalLine",
+	"negativemediumspace": "NegativeMediumSpace", "negativethickspace": "NegativeThickSpace",
+	"negativethinspace": "NegativeThinSpace", "negativeverythinspace": "NegativeVeryThinSpace",
+	"nobreak": "NoBreak", "zerowidthspace": "ZeroWidthSpace",
+}
+
 // maxName bounds a reference's name: the longest HTML5 names have 31 letters.
 const maxName = 32
 
 // entity looks a named reference up, remembering what it found: error
-// pages repeat the same few (&amp;, &nbsp;).
+// pages repeat the same few (&amp;, &nbsp;). A name in the wrong case
+// (&PLUS; from a gateway that upper-cases) is read as its lower-case self.
 func (d *decoder) entity(name []byte) (string, bool) {
 	if s, ok := d.names[string(name)]; ok {
 		return s, s != ""
 	}
-	ref := "&" + string(name) + ";"
-	s := html.UnescapeString(ref)
-	if s == ref {
-		s = ""
+	s := ""
+	lower := strings.ToLower(string(name))
+	for _, n := range []string{string(name), lower, caseless[lower]} {
+		ref := "&" + n + ";"
+		if u := html.UnescapeString(ref); u != ref {
+			s = u
+			break
+		}
 	}
 	if d.names == nil {
 		d.names = map[string]string{}
@@ -254,7 +284,9 @@ func (d *decoder) entity(name []byte) (string, bool) {
 	return s, s != ""
 }
 
-// jsonEscape: \" \\ \/ \b \f \n \r \t and \uXXXX, with surrogate pairs.
+// jsonEscape: \" \\ \/ \b \f \n \r \t and \uXXXX (with surrogate pairs) as
+// JSON writes them, \xXX as C, JavaScript and Python do, and \U and \X from
+// a gateway that upper-cases.
 func (d *decoder) jsonEscape(p, depth int, add func(unit)) {
 	d.each(p, depth-1, func(c byte, e1 int) {
 		if c != '\\' {
@@ -265,33 +297,62 @@ func (d *decoder) jsonEscape(p, depth int, add func(unit)) {
 				add(byteUnit(r, e2))
 				return
 			}
-			if c != 'u' {
+			switch c {
+			case 'u', 'U':
+				d.utf16Escape(e2, depth-1, '\\', add)
+			case 'x', 'X':
+				d.hexByte(e2, depth-1, add)
+			}
+		})
+	})
+}
+
+// hexByte reads the two hex digits of \xXX: a byte (C, bash), and above
+// 0x7f also the character U+00XX (JavaScript, Python strings).
+func (d *decoder) hexByte(p, depth int, add func(unit)) {
+	d.each(p, depth, func(h1 byte, e1 int) {
+		if !isHex(h1) {
+			return
+		}
+		d.each(e1, depth, func(h2 byte, e2 int) {
+			if !isHex(h2) {
 				return
 			}
-			d.hex4(e2, depth-1, func(r rune, e3 int) {
-				if !utf16.IsSurrogate(r) {
-					if u, ok := stringUnit(string(r), e3); ok {
-						add(u)
-					}
+			b := unhex(h1)<<4 | unhex(h2)
+			add(byteUnit(b, e2))
+			if b >= utf8.RuneSelf {
+				if u, ok := stringUnit(string(rune(b)), e2); ok {
+					add(u)
+				}
+			}
+		})
+	})
+}
+
+// utf16Escape reads the four hex digits after \u or %u; a high surrogate
+// counts only with the low one after it, written with the same intro.
+func (d *decoder) utf16Escape(p, depth int, intro byte, add func(unit)) {
+	d.hex4(p, depth, func(r rune, e3 int) {
+		if !utf16.IsSurrogate(r) {
+			if u, ok := stringUnit(string(r), e3); ok {
+				add(u)
+			}
+			return
+		}
+		d.each(e3, depth, func(c byte, e4 int) {
+			if c != intro {
+				return
+			}
+			d.each(e4, depth, func(c byte, e5 int) {
+				if c != 'u' && c != 'U' {
 					return
 				}
-				// A high surrogate counts only with the low one after it.
-				d.each(e3, depth-1, func(c byte, e4 int) {
-					if c != '\\' {
-						return
-					}
-					d.each(e4, depth-1, func(c byte, e5 int) {
-						if c != 'u' {
-							return
+				d.hex4(e5, depth, func(r2 rune, e6 int) {
+					if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+						if u, ok := stringUnit(string(pair), e6); ok {
+							add(u)
 						}
-						d.hex4(e5, depth-1, func(r2 rune, e6 int) {
-							if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-								if u, ok := stringUnit(string(pair), e6); ok {
-									add(u)
-								}
-							}
-						})
-					})
+					}
 				})
 			})
 		})

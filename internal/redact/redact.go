@@ -1,12 +1,16 @@
 // Package redact removes secrets and tokens from text before it leaves a
 // process: errors, diagnostics, log lines, values written to state.
 //
-// It decodes rather than lists encodings. A span of text is replaced whole
-// when, read through up to four layers of percent-encoding (either case, "+"
-// as a space), HTML character references (named, decimal, hex) and JSON
-// string escapes, in any mixture, it holds a run of a registered secret
-// (8 characters, or the whole secret when shorter) or token (16
-// characters). A secret's Base64 and Base64url forms are matched too.
+// It decodes rather than lists encodings, and ignores what a reader would
+// ignore. A span of text is replaced whole when, read through up to four
+// layers of percent-encoding (%XX in either case, "+" as a space, %uXXXX),
+// HTML character references (named, decimal and hex, with any number of
+// leading zeros), and JSON and C string escapes (\uXXXX, \xXX), in any
+// mixture and whatever the letter case, it holds a run of a registered
+// secret (8 characters, or the whole secret when shorter) or token (16
+// characters), even with characters that do not render inserted in it (soft
+// hyphen, zero-width space and joiners, word joiner, BOM), raw or escaped. A
+// secret's Base64 and Base64url forms are matched too.
 //
 // Work is bounded per byte of text; text too costly to check is withheld
 // whole (it fails closed). It knows nothing of what it protects: which parts
@@ -63,7 +67,7 @@ func (r *Redactor) AddSecret(secret string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(secret, min(secretMinRun, len(secret)))
+	r.addRun(secret, secretMinRun)
 	if len(secret) < secretMinRun {
 		return
 	}
@@ -85,7 +89,16 @@ func (r *Redactor) AddToken(token string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(token, min(tokenMinRun, len(token)))
+	r.addRun(token, tokenMinRun)
+}
+
+// addRun adds text without the characters that do not render (the text
+// they are skipped in is matched against it), runs of minRun or all of it.
+func (r *Redactor) addRun(text string, minRun int) {
+	text = stripInvisible(text)
+	if text != "" {
+		r.add(text, min(minRun, len(text)))
+	}
 }
 
 func (r *Redactor) add(text string, minRun int) {
@@ -186,11 +199,21 @@ func (m *matcher) leaks(text string, budget int) (spans []span, ok bool) {
 	return spans, true
 }
 
+// byteClass tells the bytes that stop the plain-text loop of from apart
+// with one lookup.
+var byteClass = [256]uint8{'%': escapeStart, '&': escapeStart, '\\': escapeStart, 0xc2: invisibleLead, 0xe2: invisibleLead, 0xef: invisibleLead}
+
+const (
+	escapeStart = 1 + iota
+	invisibleLead
+)
+
 // walker searches the decodings of text for runs of the patterns.
 type walker struct {
 	m           *matcher
 	d           *decoder
 	stack, seen []node
+	ends        []int // invisibleTail's
 }
 
 // node is a place in the search: a position in the text, the automaton's
@@ -198,15 +221,30 @@ type walker struct {
 type node struct{ pos, state, length int }
 
 // from returns the furthest end of a leaking run that starts at p, or -1.
+// Characters that do not render are skipped: they change neither the
+// automaton's state nor the length of the run.
 func (w *walker) from(p int) int {
 	m, text := w.m, w.d.text
 	// Plain text, the common case: follow raw bytes until an escape.
-	s, end, q := int32(0), -1, p
-	for ; q < len(text) && !isEscapeStart(text[q]); q++ {
-		if s = m.next(s, text[q]); s < 0 {
+	s, end, q, n := int32(0), -1, p, 0
+	for ; q < len(text); q++ {
+		c := text[q]
+		if class := byteClass[c]; class == escapeStart {
+			break
+		} else if class == invisibleLead {
+			k, tail := rawInvisible(text, q)
+			if k > 0 {
+				q += k - 1
+				continue
+			}
+			if tail {
+				break // its last bytes are escaped: walk reads them
+			}
+		}
+		if s = m.next(s, c); s < 0 {
 			return end
 		}
-		if n := q + 1 - p; n >= int(m.minRun[s]) {
+		if n++; n >= int(m.minRun[s]) {
 			end = q + 1
 			if n >= m.maxRun {
 				return end
@@ -216,8 +254,14 @@ func (w *walker) from(p int) int {
 	if q == len(text) {
 		return end
 	}
-	// Escapes: walk every decoding.
-	w.stack, w.seen = append(w.stack[:0], node{q, int(s), q - p}), w.seen[:0]
+	return w.walk(node{q, int(s), n}, end)
+}
+
+// walk goes on from start through every decoding of the escapes met, and
+// returns the furthest end of a leaking run, or end.
+func (w *walker) walk(start node, end int) int {
+	m, text := w.m, w.d.text
+	w.stack, w.seen = append(w.stack[:0], start), w.seen[:0]
 	for len(w.stack) > 0 && w.d.budget > 0 {
 		n := w.stack[len(w.stack)-1]
 		w.stack = w.stack[:len(w.stack)-1]
@@ -227,6 +271,18 @@ func (w *walker) from(p int) int {
 			us = w.d.escapeUnits(n.pos, maxDepth)
 		}
 		for _, u := range us {
+			if u.b[0] >= 0xc2 { // a character that does not render, or its first byte
+				if u.invisible() {
+					w.push(node{u.end, n.state, n.length})
+					continue
+				}
+				if u.n == 1 && isInvisibleLead(u.b[0]) {
+					w.ends = w.d.invisibleTail(u.b[0], u.end, w.ends[:0])
+					for _, e := range w.ends {
+						w.push(node{e, n.state, n.length})
+					}
+				}
+			}
 			s := int32(n.state)
 			for i := 0; i < int(u.n) && s >= 0; i++ {
 				s = m.next(s, u.b[i])
@@ -238,12 +294,19 @@ func (w *walker) from(p int) int {
 			if next.length >= int(m.minRun[s]) {
 				end = max(end, u.end)
 			}
-			if next.length >= m.maxRun || u.end >= len(text) || slices.Contains(w.seen, next) {
-				continue
+			if next.length < m.maxRun {
+				w.push(next)
 			}
-			w.seen = append(w.seen, next)
-			w.stack = append(w.stack, next)
 		}
 	}
 	return end
+}
+
+// push adds a place to search from, once.
+func (w *walker) push(n node) {
+	if n.pos >= len(w.d.text) || slices.Contains(w.seen, n) {
+		return
+	}
+	w.seen = append(w.seen, n)
+	w.stack = append(w.stack, n)
 }

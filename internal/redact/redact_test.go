@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/base64"
 	"fmt"
+	"html"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -38,8 +39,9 @@ const propertyCases = 2000
 
 // encoder is one layer of encoding the property test composes.
 type encoder struct {
-	name string
-	enc  func(string) string
+	name  string
+	enc   func(string) string
+	depth int // layers of escaping it adds
 }
 
 // layers are the encodings a server, a gateway or a log may wrap a secret
@@ -48,7 +50,11 @@ type encoder struct {
 var layers = func() []encoder {
 	var out []encoder
 	for _, e := range leakcheck.Encodings[1:] { // not "raw"
-		out = append(out, encoder{e.Name, e.Encode})
+		depth := 1
+		if e.Name == "query, twice" || e.Name == "HTML decimal references of the query" {
+			depth = 2
+		}
+		out = append(out, encoder{e.Name, e.Encode, depth})
 	}
 	return append(out,
 		encoder{"percent, mixed-case hex", func(s string) string {
@@ -61,7 +67,7 @@ var layers = func() []encoder {
 				b.WriteString("%" + h)
 			}
 			return b.String()
-		}},
+		}, 1},
 		encoder{"HTML named references", func(s string) string {
 			named := map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&apos;", '+': "&plus;",
 				'/': "&sol;", '=': "&equals;", '%': "&percnt;", '#': "&num;", '?': "&quest;", '\\': "&bsol;", ' ': "&#32;"}
@@ -74,7 +80,7 @@ var layers = func() []encoder {
 				}
 			}
 			return b.String()
-		}},
+		}, 1},
 	)
 }()
 
@@ -89,9 +95,14 @@ func randomPrintable(rng *rand.Rand, n int) string {
 
 // compose wraps s in up to three random layers; with withBase64, half the
 // time the first is Base64 (at a random alignment, inside other bytes), as a
-// Basic credential or a blob would carry it.
-func compose(rng *rand.Rand, s string, withBase64 bool) (string, []string) {
-	var names []string
+// Basic credential or a blob would carry it. A third of the time characters
+// that do not render are inserted first (raw or escaped: the layers after
+// encode them in turn), and any layer may instead change letter case at
+// random: what a reader sees through without decoding anything.
+//
+// depth is how many layers of escaping a reader must see through, for the
+// secret or for an escaped character inserted in it.
+func compose(rng *rand.Rand, s string, withBase64 bool) (enc string, names []string, depth int) {
 	if withBase64 && rng.IntN(2) == 0 {
 		enc := base64.StdEncoding
 		if rng.IntN(2) == 0 {
@@ -101,12 +112,64 @@ func compose(rng *rand.Rand, s string, withBase64 bool) (string, []string) {
 		s = enc.EncodeToString([]byte(prefix + s + randomPrintable(rng, rng.IntN(3))))
 		names = append(names, fmt.Sprintf("base64 after %d bytes", len(prefix)))
 	}
+	if rng.IntN(3) == 0 {
+		var escaped bool
+		s, escaped = insertInvisible(rng, s)
+		names = append(names, "characters that do not render inserted")
+		if escaped {
+			depth++
+		}
+	}
 	for n := rng.IntN(4); n > 0; n-- {
+		if rng.IntN(len(layers)+1) == 0 {
+			s = changeCase(rng, s)
+			names = append(names, "letter case changed")
+			continue
+		}
 		l := layers[rng.IntN(len(layers))]
 		s = l.enc(s)
 		names = append(names, l.name)
+		depth += l.depth
 	}
-	return s, names
+	return s, names, depth
+}
+
+// changeCase swaps the case of each ASCII letter with probability 1/2.
+func changeCase(rng *rand.Rand, s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if rng.IntN(2) == 0 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b[i] = c ^ 0x20
+		}
+	}
+	return string(b)
+}
+
+// invisibleForms are characters that do not render, as a page, a log or a
+// program may write them.
+var invisibleForms = []string{
+	"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", // raw
+	"&shy;", "&#173;", "&#x00AD;", "&#0008203;", "&ZeroWidthSpace;", "&zwj;", `\u200c`, `\u2060`, "%C2%AD", "%e2%80%8b", "%uFEFF", `\xc2\xad`,
+}
+
+// insertInvisible puts one to four of them between characters of s (never
+// inside one inserted before); escaped reports one that is not raw.
+func insertInvisible(rng *rand.Rand, s string) (_ string, escaped bool) {
+	if len(s) < 2 {
+		return s, false
+	}
+	at := map[int]string{}
+	for n := 1 + rng.IntN(4); n > 0; n-- {
+		f := rng.IntN(len(invisibleForms))
+		at[1+rng.IntN(len(s)-1)] += invisibleForms[f]
+		escaped = escaped || f >= len(leakcheck.Invisible)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteString(at[i])
+		b.WriteByte(s[i])
+	}
+	return b.String(), escaped
 }
 
 // piece is the secret, or a run of it of at least 8 characters: a "hint"
@@ -122,7 +185,8 @@ func piece(rng *rand.Rand, secret string) string {
 
 // filler is ordinary text around the secret, with escapes of its own.
 func filler(rng *rand.Rand) string {
-	words := []string{"error", "%41", "&amp;", `\u0041`, "&#x2F;", "returnUrl=", "<p>", `\"`, "%2B", "token", "+", " "}
+	words := []string{"error", "%41", "&amp;", `\u0041`, "&#x2F;", "returnUrl=", "<p>", `\"`, "%2B", "token", "+", " ",
+		`\x41`, "%u0041", "&#0000065;", "&shy;", "\u200b", "ERROR", "&AMP;"}
 	var b strings.Builder
 	for n := rng.IntN(8); n > 0; n-- {
 		b.WriteString(words[rng.IntN(len(words))])
@@ -132,11 +196,18 @@ func filler(rng *rand.Rand) string {
 
 // checkRedacted is the property: whatever the encoding, no run of 8
 // characters of the secret survives in any single encoding.
-func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string) {
+//
+// Within the layers it promises to see through (depth), the redactor must
+// also have redacted something: the oracle sees single encodings only, and a
+// run missed in several layers would slip past it.
+func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string, depth int) {
 	t.Helper()
 	out := rd.Redact(text)
 	if found := leakcheck.FindSecret(out, secret); len(found) > 0 {
 		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %q\noutput %q", secret, how, found, text, out)
+	}
+	if depth <= maxDepth && !strings.Contains(out, Redacted) && out != Withheld {
+		t.Fatalf("secret %q encoded as %s: nothing redacted:\ninput  %q\noutput %q", secret, how, text, out)
 	}
 }
 
@@ -162,9 +233,9 @@ func TestRedactProperty(t *testing.T) {
 		rd := New()
 		rd.AddSecret(secret)
 		p := piece(rng, secret)
-		enc, names := compose(rng, p, true)
+		enc, names, depth := compose(rng, p, true)
 		text := filler(rng) + " " + enc + " " + filler(rng)
-		checkRedacted(t, rd, secret, text, fmt.Sprintf("%d characters of it, %v", len(p), names))
+		checkRedacted(t, rd, secret, text, fmt.Sprintf("%d characters of it, %v", len(p), names), depth)
 
 		// Text without the secret comes out unchanged.
 		plain := filler(rng) + " " + randomPrintable(rng, rng.IntN(200)) + " " + filler(rng)
@@ -189,10 +260,13 @@ func TestRedactPropertyTokens(t *testing.T) {
 			start := rng.IntN(len(sec) - n + 1)
 			p = sec[start : start+n]
 		}
-		enc, names := compose(rng, p, false)
+		enc, names, depth := compose(rng, p, false)
 		out := rd.Redact(filler(rng) + " Bearer " + enc + " " + filler(rng))
 		if found := leakcheck.FindToken(out, tok); len(found) > 0 {
 			t.Fatalf("token encoded as %v leaks (%v): %q", names, found, out)
+		}
+		if depth <= maxDepth && !strings.Contains(out, Redacted) && out != Withheld {
+			t.Fatalf("token encoded as %v: nothing redacted: %q", names, out)
 		}
 	}
 }
@@ -231,16 +305,33 @@ func FuzzRedact(f *testing.F) {
 		n := leakcheck.SecretRun + int(length)%(len(secret)-s-leakcheck.SecretRun+1)
 		p := secret[s : s+n]
 		var names []string
+		// Bits 2-3 of ops: characters that do not render inserted, letter
+		// case changed, each at places the rest of ops chooses.
+		rng := rand.New(rand.NewPCG(ops, 4))
+		depth := 0
+		if ops&4 != 0 {
+			var escaped bool
+			if p, escaped = insertInvisible(rng, p); escaped {
+				depth++
+			}
+			names = append(names, "invisible")
+		}
 		for i := uint64(0); i < ops%4; i++ {
 			l := layers[(ops>>(8+8*i))%uint64(len(layers))]
 			p = l.enc(p)
 			names = append(names, l.name)
+			depth += l.depth
 		}
-		checkRedacted(t, rd, secret, before+" "+p+" "+after, fmt.Sprint(names))
+		if ops&8 != 0 {
+			p = changeCase(rng, p)
+			names = append(names, "case")
+		}
+		checkRedacted(t, rd, secret, before+" "+p+" "+after, fmt.Sprint(names), depth)
 
 		// Around the secret, text that cannot decode to it (no escapes, none
-		// of its characters, no "+" or space) comes out unchanged.
-		if !strings.ContainsAny(before, "%&\\+ "+secret) {
+		// of its characters in either case, no "+" or space) comes out
+		// unchanged.
+		if !strings.ContainsAny(strings.ToLower(before), "%&\\+ "+strings.ToLower(secret)) {
 			if out := rd.Redact(before); out != before {
 				t.Fatalf("text without the secret changed: %q → %q", before, out)
 			}
@@ -274,6 +365,23 @@ func TestRedactClasses(t *testing.T) {
 		"Base64url after one byte":    base64.RawURLEncoding.EncodeToString([]byte("x" + testSecret)),
 		"Base64 of a hint":            base64.StdEncoding.EncodeToString([]byte(testSecret[:9])),
 		"JSON inside HTML inside URL": url.QueryEscape(leakcheck.Encodings[8].Encode(`{"s":"` + testSecret + `"}`)),
+		// What a reader undoes at a glance.
+		"upper-cased":                       strings.ToUpper(testSecret),
+		"upper-cased query":                 strings.ToUpper(q),
+		"case flipped":                      "tF9+K/qZ=8&lM%2f W4 rX",
+		`\x escapes`:                        `\x54\x66\x39\x2b\x6b\x2f\x51\x7a\x3d\x38`,
+		`\X escapes`:                        `\X54\X66\X39\X2B\X6B\X2F\X51\X7A\X3D\X38`,
+		"%u escapes":                        "%u0054%u0066%u0039%u002B%u006B%u002F%u0051%u007A%u003D%u0038",
+		"references with leading zeros":     "&#0000084;&#00102;&#057;&#0000000043;&#x006b;&#X00002F;&#81;&#122;&#61;&#056;",
+		`upper-cased \u and references`:     `\U0054\U0066\U0039&PLUS;K&SOL;QZ&EQUALS;8`,
+		"soft hyphens":                      "Tf9\u00ad+k/Q\u00adz=8&Lm",
+		"&shy; and zero-width space refs":   "Tf9&shy;+k/Qz&#8203;=8&Lm",
+		"joiners, word joiner, BOM":         "T\u200cf9+\u200dk/\u2060Qz=\ufeff8&Lm",
+		"escaped soft hyphen in a query":    "Tf9%C2%AD%2Bk%2FQz%3D8%26Lm",
+		"named, mixed case":                 "Tf9&ZeroWidthSpace;+k/&zerowidthspace;Qz=&NOBREAK;8&Lm",
+		`\u200b, %u, \x forms`:              `Tf9\u200b+k/%u200BQz=\xe2\x80\x8b8&Lm`,
+		"upper-cased with a soft hyphen":    strings.ToUpper("tf9+k/qz") + "&SHY;=8&LM",
+		"leading zeros of a zero-width ref": "Tf9+k&#x000000200B;/Qz=8",
 	}
 	for name, text := range cases {
 		out := rd.Redact("before " + text + " after")
@@ -281,6 +389,34 @@ func TestRedactClasses(t *testing.T) {
 			t.Errorf("%s: %q → %q", name, text, out)
 		}
 		assertNoSecret(t, out, testSecret)
+	}
+}
+
+// TestRedactLeavesReadersFormsAlone: text with the new forms but no secret
+// in it comes out unchanged.
+func TestRedactLeavesReadersFormsAlone(t *testing.T) {
+	t.Parallel()
+	rd := New()
+	rd.AddSecret(testSecret)
+	for _, text := range []string{
+		"ERROR: TOKEN EXPIRED", `\x41\x42 %u0041 &#0000065; &SHY; so\u00adft hy\u00adphens`,
+		"zero\u200bwidth\ufeff and &ZeroWidthSpace; &#x0000200B;", "Tf9+k/Q — seven, then \u00ad more: z=8&",
+		strings.Repeat("0", 5000) + "&#" + strings.Repeat("0", 100000) + "65;",
+	} {
+		if out := rd.Redact(text); out != text {
+			t.Errorf("Redact(%q) = %q", text[:min(len(text), 80)], out[:min(len(out), 80)])
+		}
+	}
+}
+
+// TestCaselessNames: every mixed-case reference name the decoder knows is
+// one the standard library decodes.
+func TestCaselessNames(t *testing.T) {
+	t.Parallel()
+	for lower, name := range caseless {
+		if ref := "&" + name + ";"; strings.ToLower(name) != lower || html.UnescapeString(ref) == ref {
+			t.Errorf("caseless[%q] = %q: not an HTML reference", lower, name)
+		}
 	}
 }
 
@@ -297,6 +433,8 @@ func TestRedactReplacesTheWholeSpan(t *testing.T) {
 		`"\u0061bcdefgh" and abcdefg`:                           `"` + Redacted + `" and abcdefg`, // 7 characters are not a leak
 		"abcdefghij abcdefghij":                                 Redacted + " " + Redacted,
 		"%2561%2562%2563%2564%2565%2566%2567%2568 and the rest": Redacted + " and the rest",
+		"x=ABC\u00adDEFGHIJ!":                                   "x=" + Redacted + "!",
+		"x=&#00097;bcd&shy;efgh, ij":                            "x=" + Redacted + ", ij",
 	}
 	for in, want := range cases {
 		if got := rd.Redact(in); got != want {
@@ -390,7 +528,7 @@ func TestRedactFailsClosed(t *testing.T) {
 func TestAutomatonMatchesNaive(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(propertySeed(t), 2))
-	const alphabet = "ab+ c" // few letters: many shared substrings, and the +/space fold
+	const alphabet = "abAB+ c" // few letters: many shared substrings, and the case and +/space folds
 	random := func(n int) string {
 		b := make([]byte, n)
 		for i := range b {
@@ -398,7 +536,7 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 		}
 		return string(b)
 	}
-	fold := func(s string) string { return strings.ReplaceAll(s, " ", "+") }
+	fold := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "+")) }
 	for i := 0; i < 500; i++ {
 		a := newAutomaton()
 		var ps []pattern
