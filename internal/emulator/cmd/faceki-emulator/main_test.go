@@ -601,3 +601,18 @@ func TestListenBusy(t *testing.T) {
 		t.Errorf("exit %d: %s", exitCode(err), out)
 	}
 }
+
+// TestGuideListsEveryFault: the testing guide's table of faults names every
+// registered fault, so that a fault added later is documented there too.
+func TestGuideListsEveryFault(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "templates", "guides", "testing-modules.md.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range emulator.FaultNames() {
+		if !strings.Contains(string(b), "\n| `"+name+"` | ") {
+			t.Errorf("templates/guides/testing-modules.md.tmpl does not list fault %q in its table", name)
+		}
+	}
+}
