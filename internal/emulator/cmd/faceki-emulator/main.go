@@ -115,7 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// Close, not Shutdown: a request held by the hang fault would
 		// otherwise keep the emulator alive.
 		_ = srv.Close()
-		<-served
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "faceki-emulator: %v\n", err)
+		}
 		logger.Printf("stopped by %s after %d token requests and %d KYC rules requests", sig, emu.TokenRequests(), emu.RulesRequests())
 		return 0
 	case err := <-served:
