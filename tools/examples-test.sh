@@ -81,7 +81,7 @@ for cli in "${clis[@]}"; do
   (cd "$dir" && "$cli" init -input=false -no-color >init.log 2>&1) || { cat "$dir/init.log"; rc=1; }
   if [ $rc -eq 0 ]; then
     (cd "$dir" && "$cli" test -no-color >"$log" 2>&1) || rc=$?
-    grep -E '^\s*(tests/|run ")' "$log" || true
+    grep -E '^\s*(tests/|run ")|^(Success|Failure)!' "$log" || true
   fi
   counts=$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$log" 2>/dev/null | tail -n1 || true)
   tokens=$(($(grep -c 'access-token -> 200' "$work/emulator.log" || true) - before))
