@@ -23,8 +23,10 @@ cleanup() {
 trap cleanup EXIT
 
 # `git stash create` makes a commit of the work tree without touching it;
-# it prints nothing when there is nothing uncommitted.
-rev=$(git -C "$root" stash create)
+# it prints nothing when there is nothing uncommitted. (A fixed identity:
+# a CI clone may have none configured.)
+rev=$(GIT_AUTHOR_NAME=install-check GIT_AUTHOR_EMAIL=install-check@invalid \
+  GIT_COMMITTER_NAME=install-check GIT_COMMITTER_EMAIL=install-check@invalid git -C "$root" stash create)
 what="the work tree (uncommitted changes to tracked files included)"
 [ -n "$rev" ] || { rev=HEAD; what="HEAD ($(git -C "$root" rev-parse --short HEAD))"; }
 version=$(cd "$root/tools/modproxy" && go run . -repo "$root" -rev "$rev" -out "$work/proxy")
