@@ -143,7 +143,73 @@ func TooManyRequests(retryAfter string) Fault {
 		Body: `{"status":false,"message":"Too Many Requests","statusCode":429,"data":{}}`}
 }
 
-// Hang answers nothing for d.
+// Hang answers nothing for d (or until the client leaves), then a 504.
 func Hang(d time.Duration) Fault {
 	return Fault{Name: "hang", Hang: d, Status: http.StatusGatewayTimeout}
+}
+
+// More common faults.
+var (
+	// Drop closes the connection without an answer.
+	Drop = Fault{Name: "drop", Drop: true}
+	// Unauthorized is FACEKI's answer to credentials it does not know, sent
+	// whatever the request carried.
+	Unauthorized = Fault{Name: "401", Status: http.StatusUnauthorized,
+		Body: `{"status":false,"message":"Invalid client credentials","statusCode":401,"data":{}}`}
+)
+
+// HangLimit bounds the registry's "hang": longer than the provider's
+// largest request_timeout (10m), so that a client always gives up first,
+// yet never a server stuck for good.
+const HangLimit = 11 * time.Minute
+
+// NamedFault is a fault of the registry with one line of help.
+type NamedFault struct {
+	Fault
+	Help string
+}
+
+// registry lists, in the order -help shows them, the faults that the
+// command's -fault flag and the tests of users' modules name. The names are
+// an interface: add faults, never rename one.
+var registry = []NamedFault{
+	{Unavailable, "HTTP 503 with FACEKI's failure body (the provider retries it)"},
+	{TooManyRequests("1"), "HTTP 429 with Retry-After: 1 (the provider waits 1 s and retries)"},
+	{HTML500, "HTTP 500 with an HTML page instead of JSON (retried)"},
+	{Unauthorized, "HTTP 401 Invalid client credentials, whatever the request carried (not retried)"},
+	{OK401, "HTTP 200 whose body is FACEKI's 401 failure (wrong credentials)"},
+	{InternalError, "HTTP 200 with responseCode 1000, FACEKI's internal system error"},
+	{TruncatedJSON, "HTTP 200 with JSON cut short"},
+	{EmptyBody, "HTTP 200 with an empty body"},
+	{MissingToken, "HTTP 200 with responseCode 0 but no access_token"},
+	{WrongTypes, "HTTP 200 with responseCode a string and data an array"},
+	{Huge, "HTTP 200 with a 64 MiB body of spaces (the provider reads at most 1 MiB)"},
+	{Hang(HangLimit), "no answer until the client gives up (request_timeout), at most " + HangLimit.String() + ", then HTTP 504"},
+	{Drop, "the connection is closed without an answer (retried)"},
+	{Echo, "HTTP 400 quoting the request URI and the secret it carried, and the query in X-Echo"},
+	{GatewayReturnURL, "HTTP 401 from a login gateway quoting the request URI, percent-encoded twice"},
+	{EntityEcho, "HTTP 400 HTML page quoting the query string as numeric character references"},
+	{SecretHint, "HTTP 401 whose message quotes the first 12 characters of the secret it was sent"},
+}
+
+// FaultRegistry returns every fault with a stable name, in order.
+func FaultRegistry() []NamedFault { return append([]NamedFault(nil), registry...) }
+
+// FaultNames returns the names of the registry's faults, in order.
+func FaultNames() []string {
+	names := make([]string, len(registry))
+	for i, f := range registry {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// LookupFault returns the registry's fault called name.
+func LookupFault(name string) (Fault, bool) {
+	for _, f := range registry {
+		if f.Name == name {
+			return f.Fault, true
+		}
+	}
+	return Fault{}, false
 }
