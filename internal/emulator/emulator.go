@@ -41,6 +41,16 @@ type Options struct {
 	Rules map[string]any
 	// NoRules answers the rules endpoint with responseCode 7001.
 	NoRules bool
+	// RulesFor, when set, makes the rules answer from the bearer token the
+	// request presented: a rules service that reflects the caller's
+	// credential (a debug build, a gateway appending it to a link).
+	RulesFor func(bearer string) map[string]any
+	// Clock is how far FACEKI's clock is ahead of the real one (behind when
+	// negative): the Date header of every answer and the JWT's iat and exp
+	// are by it, as a FACEKI seen from a machine whose clock is off.
+	Clock time.Duration
+	// OmitDate sends no Date header, as some gateways strip it.
+	OmitDate bool
 }
 
 // Emulator is an http.Handler; Listen serves it on loopback.
@@ -75,8 +85,18 @@ func New(opts Options) *Emulator {
 	return e
 }
 
-// ServeHTTP implements http.Handler.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every answer carries FACEKI's Date.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.opts.OmitDate {
+		w.Header()["Date"] = nil
+	} else {
+		w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
+	}
+	e.mux.ServeHTTP(w, r)
+}
+
+// now is FACEKI's clock.
+func (e *Emulator) now() time.Time { return time.Now().Add(e.opts.Clock) }
 
 // Server is a running emulator.
 type Server struct {
@@ -120,7 +140,8 @@ func (e *Emulator) RulesRequests() int {
 	return e.rulesRequests
 }
 
-// Issued reports whether token was issued by this emulator, and its expiry.
+// Issued reports whether token was issued by this emulator, and its expiry
+// by FACEKI's clock (see Options.Clock).
 func (e *Emulator) Issued(token string) (expiresAt time.Time, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -151,7 +172,7 @@ func (e *Emulator) Expire() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for t := range e.issued {
-		e.issued[t] = time.Now().Add(-time.Second)
+		e.issued[t] = e.now().Add(-time.Second)
 	}
 }
 
@@ -236,7 +257,7 @@ func (e *Emulator) lifetime() time.Duration {
 
 // issue mints an RS256-shaped JWT living for lifetime (see signature).
 func (e *Emulator) issue(lifetime time.Duration) string {
-	now := time.Now()
+	now := e.now()
 	exp := now.Add(lifetime)
 	claims := map[string]any{
 		"sub": e.opts.ClientID, "client_id": e.opts.ClientID, "token_use": "access", "scope": "kyc/all",
@@ -275,7 +296,7 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 	if !issued {
 		exp, issued = e.verify(token)
 	}
-	if !ok || !issued || revoked || time.Now().After(exp) {
+	if !ok || !issued || revoked || e.now().After(exp) {
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Unauthorized"))
 		return
 	}
@@ -284,7 +305,10 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rules := e.opts.Rules
-	if rules == nil {
+	switch {
+	case e.opts.RulesFor != nil:
+		rules = e.opts.RulesFor(token)
+	case rules == nil:
 		rules = DefaultRules(e.opts.ClientID)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"responseCode": 0, "data": rules})

@@ -125,6 +125,12 @@ var (
 			}
 			return "<html><body><h1>400 Bad Request</h1><p>Rejected query: " + refs.String() + "</p></body></html>"
 		}}
+	// UpperEcho is a WAF's 403 quoting the request it blocked upper-cased,
+	// as some gateways print what they quote: only the letter case of the
+	// secret is lost.
+	UpperEcho = Fault{Name: "upper-echo", Status: http.StatusForbidden, Reflect: func(_ http.Header, r *http.Request, _ string) string {
+		return jsonText(failure(http.StatusForbidden, "REQUEST BLOCKED BY WAF: "+strings.ToUpper(r.Method+" "+r.URL.RequestURI())))
+	}}
 	// SecretHint is a 401 whose message gives the first 12 characters of the
 	// secret it was sent, as a "did you mean" hint.
 	SecretHint = Fault{Name: "secret-hint", Status: http.StatusUnauthorized, Reflect: func(_ http.Header, _ *http.Request, secret string) string {
@@ -190,6 +196,7 @@ var registry = []NamedFault{
 	{GatewayReturnURL, "HTTP 401 from a login gateway quoting the request URI, percent-encoded twice"},
 	{EntityEcho, "HTTP 400 HTML page quoting the query string as numeric character references"},
 	{SecretHint, "HTTP 401 whose message quotes the first 12 characters of the secret it was sent"},
+	{UpperEcho, "HTTP 403 from a WAF quoting the request URI it blocked, upper-cased"},
 }
 
 // FaultRegistry returns every fault with a stable name, in order.

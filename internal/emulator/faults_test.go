@@ -11,7 +11,7 @@ import (
 var stableFaultNames = []string{
 	"503", "429", "html-500", "401", "200-with-401-body", "responsecode-1000", "truncated-json",
 	"empty-body", "missing-token", "wrong-types", "64MiB-body", "hang", "drop", "echo",
-	"gateway-return-url", "entity-echo", "secret-hint",
+	"gateway-return-url", "entity-echo", "secret-hint", "upper-echo",
 }
 
 func TestFaultRegistryNamesAreStable(t *testing.T) {
@@ -51,7 +51,7 @@ func TestFaultRegistryNamesAreStable(t *testing.T) {
 func TestFaultRegistryMatchesTheVariables(t *testing.T) {
 	t.Parallel()
 	for _, v := range []Fault{Unavailable, TooManyRequests("1"), HTML500, Unauthorized, OK401, InternalError, TruncatedJSON,
-		EmptyBody, MissingToken, WrongTypes, Huge, Hang(HangLimit), Drop, Echo, GatewayReturnURL, EntityEcho, SecretHint} {
+		EmptyBody, MissingToken, WrongTypes, Huge, Hang(HangLimit), Drop, Echo, GatewayReturnURL, EntityEcho, SecretHint, UpperEcho} {
 		f, ok := LookupFault(v.Name)
 		if !ok {
 			t.Errorf("fault %q is not in the registry", v.Name)

@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 
 // hide keeps the test secret out of failure messages: tests never print it.
 func hide(s string) string {
-	for _, v := range []string{testSecret, url.QueryEscape(testSecret)} {
+	for _, v := range []string{testSecret, url.QueryEscape(testSecret), strings.ToUpper(url.QueryEscape(testSecret))} {
 		s = strings.ReplaceAll(s, v, "<secret>")
 	}
 	return s
@@ -350,6 +350,12 @@ var faultChecks = map[string]func(t *testing.T, e *emu){
 		msg, _ := failureBody(t, e.mustToken(t), 401)["message"].(string)
 		if msg != "Invalid client secret: it starts with '"+testSecret[:12]+"'" {
 			t.Errorf("message = %q, want the secret's first 12 characters", hide(msg))
+		}
+	},
+	"upper-echo": func(t *testing.T, e *emu) {
+		msg, _ := failureBody(t, e.mustToken(t), 403)["message"].(string)
+		if want := strings.ToUpper("GET /auth/api/access-token?" + creds().Encode()); msg != "REQUEST BLOCKED BY WAF: "+want {
+			t.Errorf("message = %q, want the request URI upper-cased", hide(msg))
 		}
 	},
 }
