@@ -36,6 +36,10 @@ const (
 	MinBackoff            = 500 * time.Millisecond
 	MaxBackoff            = 5 * time.Second
 	MaxRetryAfter         = 30 * time.Second
+	// A FACEKI token is a JWT of about a kilobyte; an answer far beyond
+	// these is not FACEKI's, and would cost every later redaction.
+	MaxAccessTokenBytes = 16 << 10
+	MaxTokenTypeBytes   = 64
 
 	opToken = "token request"
 	opRules = "KYC rules request"
@@ -242,9 +246,33 @@ func isLoopback(host string) bool {
 }
 
 // MaxDuration is the longest one call can take: every attempt timing out and
-// every wait at its cap.
+// every wait at its cap. It bounds a whole SharedToken too, waiting for
+// another process's lock on the token file included.
 func (c *Client) MaxDuration() time.Duration {
 	return time.Duration(c.retries+1)*c.timeout + time.Duration(c.retries)*MaxRetryAfter
+}
+
+// budget is what one SharedToken may spend, MaxDuration, shared by waiting
+// for the token file's lock and fetching. transportError names it when it
+// runs out.
+type budget struct {
+	bound    time.Duration
+	lockWait atomic.Int64 // time spent waiting for the lock
+}
+
+type budgetKey struct{}
+
+// exhausted says what ran out, for a request cut off by the budget.
+func (b *budget) exhausted(c *Client, attempts int) string {
+	s := fmt.Sprintf("no answer within %s, the longest one token request may take ((max_retries + 1) × request_timeout + "+
+		"max_retries × %s, with max_retries %d and request_timeout %s)", b.bound, MaxRetryAfter, c.retries, c.timeout)
+	if w := time.Duration(b.lockWait.Load()); w > 0 {
+		s += fmt.Sprintf(", of which %s went waiting for another process's lock on the token file", w.Round(time.Millisecond))
+	}
+	if attempts > 0 {
+		s += fmt.Sprintf("; each attempt may take request_timeout (%s)", c.timeout)
+	}
+	return s
 }
 
 // TokenCacheError says why Config.TokenCacheDir is not used (the directory is
@@ -272,7 +300,7 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
-			apiErr.Attempts = ans.attempts
+			apiErr.Attempts, apiErr.URL = ans.attempts, ans.url
 		}
 		return Token{}, err
 	}
@@ -321,6 +349,9 @@ type answer struct {
 	body     []byte // capped at MaxResponseBytes
 	sent     time.Time
 	attempts int
+	url      string    // without its query
+	date     time.Time // FACEKI's clock: the Date header, zero when absent
+	received time.Time // this machine's clock when the answer came
 }
 
 // do sends req with retries and returns the final answer. Every error it
@@ -329,7 +360,7 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	var rec attempts
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
 	resp, err := c.http.Do(req)
-	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load())}
+	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load()), url: redactURL(req.URL), received: time.Now()}
 	if resp != nil {
 		// The passthrough error handler can return a response with an error
 		// (e.g. cancelled as it arrived): close it either way.
@@ -339,12 +370,15 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 		return ans, c.transportError(req, op, err, ans.attempts)
 	}
 	ans.status = resp.StatusCode
+	if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
+		ans.date = d
+	}
 	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		return ans, c.transportError(req, op, err, ans.attempts)
 	}
 	if len(ans.body) > MaxResponseBytes {
-		return ans, &APIError{Kind: KindBadResponse, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts,
+		return ans, &APIError{Kind: KindBadResponse, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, URL: ans.url,
 			Detail: fmt.Sprintf("response too large: more than %d bytes (1 MiB); check base_url points at FACEKI", MaxResponseBytes)}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -352,13 +386,13 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 		if loc, lerr := resp.Location(); lerr == nil {
 			where = "to " + redactURL(loc)
 		}
-		return ans, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts,
+		return ans, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, URL: ans.url,
 			Detail: c.rd.Redact("redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address")}
 	}
 	if ra, ok := retryAfter(resp); ok && ra > MaxRetryAfter {
 		// A 503 asking for an hour is FACEKI down for maintenance, not rate
 		// limiting: classify by the status like any other answer.
-		return ans, &APIError{Kind: kindForCode(resp.StatusCode, op), Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, RetryAfter: ra,
+		return ans, &APIError{Kind: kindForCode(resp.StatusCode, op), Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, RetryAfter: ra, URL: ans.url,
 			Detail: fmt.Sprintf("the server asked to retry after %s (Retry-After: %s), longer than the %s the provider waits; try again later",
 				ra, c.rd.Redact(resp.Header.Get("Retry-After")), MaxRetryAfter)}
 	}
@@ -367,6 +401,9 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 
 func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
 	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		if b, ok := req.Context().Value(budgetKey{}).(*budget); ok && errors.Is(ctxErr, context.DeadlineExceeded) {
+			return &TransportError{Op: op, URL: redactURL(req.URL), Msg: b.exhausted(c, attempts), Timeout: true, Attempts: attempts}
+		}
 		return fmt.Errorf("FACEKI %s stopped: %w", op, ctxErr)
 	}
 	var urlErr *url.Error

@@ -135,6 +135,9 @@ func expiresWithin(t testing.TB, tok Token, lo, hi time.Time) {
 	}
 }
 
+// tokenURL is how an error names the token URL it tried: never its query.
+func tokenURL(baseURL string) string { return " (URL: " + baseURL + accessTokenPath + ")" }
+
 // makeJWT builds an unsigned JWT-shaped token with the given claims.
 func makeJWT(claims map[string]any) string {
 	h, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
@@ -143,11 +146,14 @@ func makeJWT(claims map[string]any) string {
 }
 
 // jsonServer answers every request with status and body, counting requests.
+// It sends no Date header, so that a JWT's exp is judged by this machine's
+// clock, exactly (the emulator sends one).
 func jsonServer(t testing.TB, status int, body string) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
+		w.Header()["Date"] = nil
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
@@ -236,10 +242,10 @@ func TestAccessTokenJWTExpFallback(t *testing.T) {
 	if !ok {
 		t.Fatal("token not issued by the emulator")
 	}
-	// The JWT's exp claim has whole seconds.
-	if want := time.Unix(exp.Unix(), 0).UTC(); !tok.ExpiresAt.Equal(want) {
-		t.Errorf("ExpiresAt = %s, want the JWT exp %s", tok.ExpiresAt, want)
-	}
+	// The JWT's exp claim has whole seconds, and is judged against the
+	// answer's Date header, which has whole seconds too.
+	want := time.Unix(exp.Unix(), 0).UTC()
+	expiresWithin(t, tok, want.Add(-time.Second), want.Add(time.Second))
 	if left, _ := tok.Remaining(time.Now()); left < 2*time.Hour-5*time.Second {
 		t.Errorf("Remaining = %s, want about 2h (the default 1h would mean exp was ignored)", left)
 	}
@@ -587,7 +593,7 @@ func TestHTML500RetriedThenFails(t *testing.T) {
 		t.Errorf("HTTPStatus = %d, Attempts = %d, emulator saw %d; want 500, 2, 2", apiErr.HTTPStatus, apiErr.Attempts, emu.TokenRequests())
 	}
 	want := "FACEKI token request failed: HTTP 500: response is HTML, not FACEKI's JSON (a proxy or gateway page?): " +
-		"500 Internal Server Error Internal Server Error (after 2 attempts)"
+		"500 Internal Server Error Internal Server Error (after 2 attempts)" + tokenURL(emu.URL)
 	if err.Error() != want {
 		t.Errorf("error = %q\n want %q", err.Error(), want)
 	}
@@ -632,8 +638,8 @@ func TestBadResponseBodies(t *testing.T) {
 			c := newTestClient(t, emu.URL, retries(2))
 			_, err := c.AccessToken(context.Background())
 			apiErr := wantAPIError(t, err, tc.kind)
-			if err.Error() != tc.want {
-				t.Errorf("error = %q\n want %q", err.Error(), tc.want)
+			if want := tc.want + tokenURL(emu.URL); err.Error() != want {
+				t.Errorf("error = %q\n want %q", err.Error(), want)
 			}
 			// A 2xx answer, however wrong, is not retried.
 			if apiErr.Attempts != 1 || emu.TokenRequests() != 1 {
@@ -685,8 +691,8 @@ func TestClientErrorsNotRetried(t *testing.T) {
 			if apiErr.HTTPStatus != tc.status {
 				t.Errorf("HTTPStatus = %d, want %d", apiErr.HTTPStatus, tc.status)
 			}
-			if err.Error() != tc.want {
-				t.Errorf("error = %q\n want %q", err.Error(), tc.want)
+			if want := tc.want + tokenURL(emu.URL); err.Error() != want {
+				t.Errorf("error = %q\n want %q", err.Error(), want)
 			}
 			if got := emu.TokenRequests(); got != 1 || apiErr.Attempts != 1 {
 				t.Errorf("emulator saw %d token requests, Attempts = %d; want 1 and 1", got, apiErr.Attempts)
@@ -716,7 +722,7 @@ func TestHugeBodyFromEmulator(t *testing.T) {
 	_, err := c.AccessToken(context.Background())
 	elapsed := time.Since(start)
 	apiErr := wantAPIError(t, err, KindBadResponse)
-	want := "FACEKI token request failed: HTTP 200: response too large: more than 1048576 bytes (1 MiB); check base_url points at FACEKI"
+	want := "FACEKI token request failed: HTTP 200: response too large: more than 1048576 bytes (1 MiB); check base_url points at FACEKI" + tokenURL(emu.URL)
 	if err.Error() != want {
 		t.Errorf("error = %q\n want %q", err.Error(), want)
 	}
@@ -949,7 +955,8 @@ func TestRedirectNotFollowed(t *testing.T) {
 					t.Errorf("HTTPStatus = %d, Attempts = %d", apiErr.HTTPStatus, apiErr.Attempts)
 				}
 				want := fmt.Sprintf("FACEKI token request failed: HTTP %d: redirected to %s/steal/%s; redirects are not followed, "+
-					"so that credentials never go to another URL: set base_url to the final address", status, target.URL, redact.Redacted)
+					"so that credentials never go to another URL: set base_url to the final address (URL: %s%s)", status, target.URL, redact.Redacted,
+					source.URL, map[TokenEndpoint]string{EndpointAccessToken: accessTokenPath, EndpointGenerateToken: generateTokenPath}[ep])
 				if err.Error() != want {
 					t.Errorf("error = %q\n want %q", err.Error(), want)
 				}
@@ -1036,7 +1043,7 @@ func TestPersistentUnavailableBoundedAttempts(t *testing.T) {
 	if got := emu.TokenRequests(); got != 3 || apiErr.Attempts != 3 {
 		t.Errorf("emulator saw %d token requests, Attempts = %d; want 3 (max_retries+1)", got, apiErr.Attempts)
 	}
-	want := `FACEKI token request failed: HTTP 503, message "Service Unavailable" (after 3 attempts)`
+	want := `FACEKI token request failed: HTTP 503, message "Service Unavailable" (after 3 attempts)` + tokenURL(emu.URL)
 	if err.Error() != want {
 		t.Errorf("error = %q\n want %q", err.Error(), want)
 	}

@@ -22,14 +22,23 @@ import (
 type Token struct {
 	AccessToken string
 	TokenType   string
-	// ExpiresAt is when the token stops working: the earlier of the time the
-	// request was sent plus expires_in, and the JWT's exp claim (which FACEKI
-	// enforces). Zero when neither is known.
+	// ExpiresAt is when the token stops working, on this machine's clock:
+	// the time the request was sent plus the earlier of expires_in and the
+	// life its JWT exp claim (which FACEKI enforces) gives it by FACEKI's
+	// clock (the answer's Date header). Zero when neither is known.
 	ExpiresAt time.Time
+	// ClockOffset is how far this machine's clock was ahead of FACEKI's
+	// (behind when negative) when the token was issued, from the answer's
+	// Date header; zero when unknown.
+	ClockOffset time.Duration
 	// expiryNote says why ExpiresAt is earlier than expires_in promised, for
 	// a LifetimeError; empty when the two sources agree.
 	expiryNote string
 }
+
+// ClockOffsetWarning is how far the clocks may differ before the provider
+// says so: the Date header has whole seconds, and a round trip adds some.
+const ClockOffsetWarning = time.Minute
 
 func (t Token) String() string   { return "faceki.Token{" + redact.Redacted + "}" }
 func (t Token) GoString() string { return t.String() }
@@ -46,7 +55,7 @@ func (t Token) Remaining(now time.Time) (d time.Duration, ok bool) {
 // life left at now. A token whose expiry is unknown passes.
 func (t Token) CheckValidity(now time.Time, minValidity time.Duration) error {
 	if left, known := t.Remaining(now); known && left < minValidity {
-		return &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: t.ExpiresAt, Note: t.expiryNote}
+		return &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: t.ExpiresAt, Note: t.expiryNote, ClockOffset: t.ClockOffset}
 	}
 	return nil
 }
@@ -87,19 +96,36 @@ func (c *Client) decodeToken(ctx context.Context, ans answer) (Token, error) {
 	if tok.AccessToken == "" {
 		return Token{}, c.apiError(op, KindBadResponse, ans.status, env, "response has responseCode 0 but no data.access_token")
 	}
+	// Before the redactor learns it: a token of a megabyte would cost every
+	// later redaction. Its own text is never quoted, nor the message beside it.
+	for _, f := range []struct {
+		name string
+		size int
+		max  int
+	}{{"data.access_token", len(tok.AccessToken), MaxAccessTokenBytes}, {"data.token_type", len(tok.TokenType), MaxTokenTypeBytes}} {
+		if f.size > f.max {
+			env.Message = nil
+			return Token{}, c.apiError(op, KindBadResponse, ans.status, env, fmt.Sprintf("%s is %d bytes, more than the %d a FACEKI "+
+				"answer has; check base_url points at FACEKI's API", f.name, f.size, f.max))
+		}
+	}
 	// Known from here on, so that no later line can quote it.
 	c.rd.AddToken(tokenSecret(tok.AccessToken))
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
-	c.setExpiry(ctx, &tok, d.ExpiresIn, ans.sent)
+	c.setExpiry(ctx, &tok, d.ExpiresIn, ans)
 	return tok, nil
 }
 
-// setExpiry sets the token's lifetime: the earliest of the time the request
-// was sent plus expires_in (counting from the answer would overstate it by
-// the round trip) and the JWT's exp, read without verifying the signature.
-func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMessage, sent time.Time) {
+// setExpiry sets the token's lifetime: from the time the request was sent
+// (counting from the answer would overstate it by the round trip), the
+// earlier of expires_in and the life the JWT's exp gives it. exp is FACEKI's
+// clock: with a Date header it is judged against that (exp − Date), so that
+// a machine whose clock is off by hours still gets the token's real life;
+// without one, against this machine's clock. The signature is not verified.
+func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMessage, ans answer) {
+	sent := ans.sent
 	if sent.IsZero() {
 		sent = time.Now()
 	}
@@ -108,8 +134,14 @@ func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMe
 	if ok && secs > 0 {
 		fromBody = sent.Add(time.Duration(secs) * time.Second).UTC()
 	}
+	if !ans.date.IsZero() {
+		tok.ClockOffset = ans.received.Sub(ans.date).Round(time.Second)
+	}
 	if exp, ok := jwtExpiry(tok.AccessToken); ok {
 		fromJWT = exp.UTC()
+		if !ans.date.IsZero() {
+			fromJWT = sent.Add(exp.Sub(ans.date)).UTC()
+		}
 	}
 	switch {
 	case fromBody.IsZero():
@@ -126,6 +158,10 @@ func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMe
 		if fromJWT.Before(fromBody) {
 			tok.expiryNote = fmt.Sprintf("FACEKI's answer said expires_in %d s, but the token's JWT exp claim ends it at %s, and FACEKI enforces exp",
 				secs, fromJWT.Format(time.RFC3339))
+			if ans.date.IsZero() {
+				tok.expiryNote += "; FACEKI's answer had no Date header, so exp was judged by this machine's clock: " +
+					"if that clock runs ahead of FACEKI's, that is the cause"
+			}
 		}
 		if c.log != nil {
 			c.log.Warn(ctx, "FACEKI token expiry sources disagree; the earlier one counts", map[string]any{

@@ -86,6 +86,7 @@ type APIError struct {
 	Detail          string // what the client found wrong, e.g. "response is not JSON"
 	RetryAfter      time.Duration
 	Attempts        int
+	URL             string // the URL tried, without its query
 }
 
 func (e *APIError) Error() string {
@@ -105,6 +106,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.URL != "" {
+		fmt.Fprintf(&b, " (URL: %s)", e.URL)
 	}
 	return b.String()
 }
@@ -140,7 +144,8 @@ type LifetimeError struct {
 	Lifetime    time.Duration // life left on the freshest token FACEKI issued
 	MinValidity time.Duration
 	ExpiresAt   time.Time
-	Note        string // why the token lives shorter than FACEKI's expires_in said, if it does
+	Note        string        // why the token lives shorter than FACEKI's expires_in said, if it does
+	ClockOffset time.Duration // this machine's clock ahead of FACEKI's, when known (see Token)
 }
 
 func (e *LifetimeError) Error() string {
@@ -149,7 +154,23 @@ func (e *LifetimeError) Error() string {
 	if e.Note != "" {
 		s += " (" + e.Note + ")"
 	}
+	if e.ClockOffset.Abs() > ClockOffsetWarning {
+		s += "; " + ClockOffsetText(e.ClockOffset) + ", and the token's life was counted by FACEKI's clock, so the offset " +
+			"does not shorten it: the lifetime above is FACEKI's"
+	}
 	return s
+}
+
+// ClockOffsetText says how this machine's clock stands to FACEKI's, e.g.
+// "this machine's clock is 2h0m ahead of FACEKI's".
+func ClockOffsetText(offset time.Duration) string {
+	way := "ahead of"
+	if offset < 0 {
+		way = "behind"
+	}
+	d := offset.Abs().Round(time.Minute).String()
+	d = strings.TrimSuffix(d, "0s")
+	return fmt.Sprintf("this machine's clock is %s %s FACEKI's", d, way)
 }
 
 // IsKind reports whether err is an *APIError of the given kind.

@@ -75,8 +75,10 @@ func DefaultCacheDir() (string, error) {
 // (and missing parents) with mode 0700 when missing. It refuses a dir that
 // is not a directory or is itself a symlink (its parents may be symlinks),
 // and on Unix one not owned by the current user or writable by group or
-// others: whoever can write in dir can swap files under us. The error says
-// why, so the caller can warn and fall back to its in-memory cache.
+// others: whoever can write in dir can swap files under us. It also refuses
+// a dir it cannot write in (a read-only filesystem, permissions), which
+// would fail every save and every lock. The error says why, so the caller
+// can warn and fall back to its in-memory cache.
 func OpenFileStore(dir string, acct Account) (*FileStore, error) {
 	if dir == "" {
 		return nil, errors.New("token cache directory is empty")
@@ -109,6 +111,9 @@ func OpenFileStore(dir string, acct Account) (*FileStore, error) {
 	if err := checkDirOwner(dir, fi); err != nil {
 		return nil, err
 	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
 
 	name := fileName(acct)
 	key, err := hkdf.Key(sha256.New, []byte(acct.ClientSecret), keySalt(acct), keyInfo, 32)
@@ -130,6 +135,22 @@ func OpenFileStore(dir string, acct Account) (*FileStore, error) {
 		lockPath: filepath.Join(dir, name+".lock"),
 		aead:     aead,
 	}, nil
+}
+
+// checkWritable creates and removes a file in dir, as Save and Lock will.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		cause := err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			cause = pe.Err // "read-only file system", "permission denied"
+		}
+		return fmt.Errorf("token cache directory %q cannot be written: %w", dir, cause)
+	}
+	name := f.Name()
+	_ = f.Close()
+	return os.Remove(name)
 }
 
 // appendField appends s with its length first, so that no two field lists
@@ -220,7 +241,8 @@ func (s *FileStore) open(data []byte) (Token, bool) {
 		return Token{}, false
 	}
 	var ft fileToken
-	if json.Unmarshal(plain, &ft) != nil || ft.AccessToken == "" {
+	if json.Unmarshal(plain, &ft) != nil || ft.AccessToken == "" ||
+		len(ft.AccessToken) > MaxAccessTokenBytes || len(ft.TokenType) > MaxTokenTypeBytes {
 		return Token{}, false
 	}
 	exp, err := time.Parse(time.RFC3339Nano, ft.ExpiresAt)
@@ -319,31 +341,45 @@ func (s *FileStore) Forget(accessToken string) error {
 	return nil
 }
 
+// ErrLockBusy is Lock's error when another process held the lock for the
+// whole wait.
+var ErrLockBusy = errors.New("token file lock held by another process")
+
 // Lock takes the account's cross-process advisory lock, a separate
 // "<name>.lock" file beside the token file (the token file itself is
 // replaced by rename, so it cannot carry a lock). The lock file stays on disk:
-// removing it would let two processes lock two different files. It waits at most wait, or
-// until ctx ends. ok=false means the lock could not be had in time or an I/O
-// error: the caller then fetches anyway and never fails on it. unlock
-// releases the lock; calling it more than once is harmless.
-func (s *FileStore) Lock(ctx context.Context, wait time.Duration) (unlock func(), ok bool) {
+// removing it would let two processes lock two different files. It waits at
+// most wait (not at all when wait <= 0), or until ctx ends. The error is
+// ErrLockBusy when the lock was not had in time, ctx's error when ctx ended,
+// else the cause (the lock file cannot be opened or locked): the caller then
+// fetches anyway and never fails on it. unlock releases the lock; calling it
+// more than once, or after an error, is harmless.
+func (s *FileStore) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
 	noop := func() {}
-	if ctx.Err() != nil {
-		return noop, false
+	if err := ctx.Err(); err != nil {
+		return noop, err
 	}
 	fl := flock.New(s.lockPath, flock.SetFlag(lockOpenFlag), flock.SetPermissions(0o600))
-	var err error
+	var ok bool
 	if wait <= 0 {
 		ok, err = fl.TryLock()
 	} else {
-		ctx, cancel := context.WithTimeout(ctx, wait)
-		ok, err = fl.TryLockContext(ctx, lockPoll)
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		ok, err = fl.TryLockContext(wctx, lockPoll)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = nil // the wait ran out: busy, not broken
+		}
 	}
-	if err != nil || !ok {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return noop, ctx.Err()
+	case err != nil:
+		return noop, fmt.Errorf("token cache: locking %s: %w", filepath.Base(s.lockPath), err)
+	case !ok:
 		// flock closes its file when it does not get the lock.
-		return noop, false
+		return noop, ErrLockBusy
 	}
 	var once sync.Once
-	return func() { once.Do(func() { _ = fl.Unlock() }) }, true
+	return func() { once.Do(func() { _ = fl.Unlock() }) }, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -399,8 +400,8 @@ func TestFileStoreHelperProcess(t *testing.T) {
 	switch kind {
 	case "writer":
 		for r := range fsProcRounds {
-			unlock, ok := s.Lock(context.Background(), 20*time.Second)
-			if !ok {
+			unlock, err := s.Lock(context.Background(), 20*time.Second)
+			if err != nil {
 				t.Fatalf("round %d: Lock failed", r)
 			}
 			s.Load(time.Now())
@@ -411,8 +412,8 @@ func TestFileStoreHelperProcess(t *testing.T) {
 			unlock()
 		}
 	case "holder":
-		unlock, ok := s.Lock(context.Background(), 5*time.Second)
-		if !ok {
+		unlock, err := s.Lock(context.Background(), 5*time.Second)
+		if err != nil {
 			t.Fatal("holder: Lock failed")
 		}
 		fsWriteFile(t, filepath.Join(arg, "held"), nil)
@@ -463,8 +464,8 @@ func TestFileStoreProcesses(t *testing.T) {
 func TestFileStoreLock(t *testing.T) {
 	t.Parallel()
 	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
-	unlock, ok := s.Lock(context.Background(), 0)
-	if !ok {
+	unlock, err := s.Lock(context.Background(), 0)
+	if err != nil {
 		t.Fatal("first Lock failed")
 	}
 	if _, err := os.Lstat(s.Path() + ".lock"); err != nil {
@@ -474,35 +475,35 @@ func TestFileStoreLock(t *testing.T) {
 	const wait = 300 * time.Millisecond
 	other := fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret))
 	start := time.Now()
-	if u, ok := other.Lock(context.Background(), wait); ok {
+	if u, err := other.Lock(context.Background(), wait); !errors.Is(err, ErrLockBusy) {
 		u()
-		t.Fatal("second Lock while the first is held: ok")
+		t.Fatalf("second Lock while the first is held: %v, want ErrLockBusy", err)
 	}
 	if took := time.Since(start); took < wait || took > wait+2*time.Second {
 		t.Fatalf("second Lock gave up after %v, want about %v", took, wait)
 	}
-	if _, ok := s.Lock(context.Background(), 0); ok {
-		t.Fatal("Lock with no wait while held: ok")
+	if _, err := s.Lock(context.Background(), 0); !errors.Is(err, ErrLockBusy) {
+		t.Fatalf("Lock with no wait while held: %v, want ErrLockBusy", err)
 	}
 
 	// The context ends the wait early, and an ended one at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
-	if _, ok := other.Lock(ctx, 10*time.Second); ok {
-		t.Fatal("Lock with a cancelled context: ok")
+	if _, err := other.Lock(ctx, 10*time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock with a cancelled context: %v, want context.Canceled", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("cancellation ended the wait only after %v", took)
 	}
-	if _, ok := other.Lock(ctx, 10*time.Second); ok {
-		t.Fatal("Lock with an ended context: ok")
+	if _, err := other.Lock(ctx, 10*time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock with an ended context: %v, want context.Canceled", err)
 	}
 
 	unlock()
 	unlock() // harmless
-	u2, ok := other.Lock(context.Background(), wait)
-	if !ok {
+	u2, err := other.Lock(context.Background(), wait)
+	if err != nil {
 		t.Fatal("Lock after unlock failed")
 	}
 	u2()
@@ -534,8 +535,8 @@ func TestFileStoreLockAcrossProcesses(t *testing.T) {
 	}
 	s := fsOpen(t, dir, fsAccount(fsSecret))
 	start := time.Now()
-	unlock, ok := s.Lock(context.Background(), 5*time.Second)
-	if !ok {
+	unlock, err := s.Lock(context.Background(), 5*time.Second)
+	if err != nil {
 		t.Fatal("Lock did not get the lock the holder released")
 	}
 	defer unlock()
@@ -567,8 +568,8 @@ func TestFileStoreNothingInClearOnDisk(t *testing.T) {
 	acct := fsAccount(fsSecret)
 	s := fsOpen(t, dir, acct)
 	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
-	unlock, ok := s.Lock(context.Background(), time.Second)
-	if !ok {
+	unlock, err := s.Lock(context.Background(), time.Second)
+	if err != nil {
 		t.Fatal("Lock failed")
 	}
 	unlock()

@@ -4,6 +4,7 @@ package faceki
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,8 +36,8 @@ func TestFileStorePermissions(t *testing.T) {
 	if m := fsMode(t, s.Path()); m != 0o600 {
 		t.Errorf("token file mode %v, want -rw-------", m)
 	}
-	unlock, ok := s.Lock(context.Background(), time.Second)
-	if !ok {
+	unlock, err := s.Lock(context.Background(), time.Second)
+	if err != nil {
 		t.Fatal("Lock failed")
 	}
 	unlock()
@@ -149,9 +150,9 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 	if err := os.Symlink(target, s.Path()+".lock"); err != nil {
 		t.Fatal(err)
 	}
-	if unlock, ok := s.Lock(context.Background(), 50*time.Millisecond); ok {
+	if unlock, err := s.Lock(context.Background(), 50*time.Millisecond); err == nil || errors.Is(err, ErrLockBusy) {
 		unlock()
-		t.Fatal("Lock through a symlinked lock file: ok")
+		t.Fatalf("Lock through a symlinked lock file: %v, want the cause (ELOOP)", err)
 	}
 }
 

@@ -135,7 +135,7 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	}
 	rules, apiErr := c.decodeRules(ans.status, ans.body)
 	if apiErr != nil {
-		apiErr.Attempts = ans.attempts
+		apiErr.Attempts, apiErr.URL = ans.attempts, ans.url
 		return Rules{}, apiErr
 	}
 	return rules, nil

@@ -62,16 +62,19 @@ func cacheKey(baseURL, clientID, secret string, endpoint TokenEndpoint) string {
 // under way or starts one, which first looks in the token file when the
 // client has one (see Config.TokenCacheDir). The request is not bound to the
 // first caller's context (one caller's cancellation must not fail the
-// others), but it is bounded by MaxDuration and cancelled once every caller
-// waiting for it has gone; each caller returns as soon as its own ctx ends.
+// others), but it is cancelled once every caller waiting for it has gone;
+// each caller returns as soon as its own ctx ends. A call never takes longer
+// than MaxDuration, whatever another process does with the token file's
+// lock: waiting for it and fetching share that budget.
 // Failures are not cached. A token whose expiry is unknown is never shared:
 // its caller keeps it and every other caller fetches its own.
 func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (Token, error) {
 	// A flight started for less validity than this caller needs may bring
 	// back a cached token too short for it: then a flight of its own, which
 	// fetches from FACEKI unless the file has a better token by then.
+	deadline := time.Now().Add(c.MaxDuration())
 	for try := 0; ; try++ {
-		tok, source, err := c.sharedToken(ctx, minValidity)
+		tok, source, err := c.sharedToken(ctx, minValidity, deadline)
 		if err != nil {
 			var lifeErr *LifetimeError
 			if errors.As(err, &lifeErr) && source != fromFACEKI && try == 0 {
@@ -92,7 +95,7 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 
 // sharedToken is one pass of SharedToken; source says where the token (or
 // the token that was too short) came from.
-func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration) (Token, string, error) {
+func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, deadline time.Time) (Token, string, error) {
 	tc := c.cache
 	tc.mu.Lock()
 	e := tc.entries[c.cacheKey]
@@ -108,7 +111,8 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration) (To
 	f := e.flight
 	leader := f == nil
 	if leader {
-		reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.flightBound())
+		reqCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		reqCtx = context.WithValue(reqCtx, budgetKey{}, &budget{bound: c.MaxDuration()})
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
 		go c.fly(reqCtx, e, f, minValidity)
@@ -145,16 +149,6 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration) (To
 	return f.tok, f.source, nil
 }
 
-// flightBound is the longest a shared request may take: the client's worst
-// case, and as long again to wait for another process's lock on the token
-// file.
-func (c *Client) flightBound() time.Duration {
-	if c.files != nil {
-		return 2 * c.MaxDuration()
-	}
-	return c.MaxDuration()
-}
-
 func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity time.Duration) {
 	defer f.cancel()
 	tok, source, err := c.obtain(ctx, minValidity)
@@ -176,7 +170,10 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity 
 // under the account's cross-process lock, so that provider processes started
 // at once (parallel pipelines, the walks of one run) make one request between
 // them: a process that waited for the lock reads the file again first. A
-// lock not had in time means fetching anyway.
+// lock not had in time means fetching anyway: it waits at most one
+// request_timeout (the holder is fetching the token it will share; one
+// that holds it longer is stuck or retrying), and at most half the budget
+// left, so that the fetch has time too.
 func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, string, error) {
 	if c.files == nil {
 		tok, err := c.AccessToken(ctx)
@@ -185,14 +182,28 @@ func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, 
 	if tok, ok := c.fromFile(minValidity); ok {
 		return tok, fromFile, nil
 	}
-	unlock, locked := c.files.Lock(ctx, c.MaxDuration())
+	wait := c.timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(deadline)/2)
+	}
+	start := time.Now()
+	unlock, lockErr := c.files.Lock(ctx, wait)
 	defer unlock()
-	if locked {
+	if b, ok := ctx.Value(budgetKey{}).(*budget); ok {
+		b.lockWait.Store(int64(time.Since(start)))
+	}
+	switch {
+	case lockErr == nil:
 		if tok, ok := c.fromFile(minValidity); ok {
 			return tok, fromFile, nil
 		}
-	} else if c.log != nil && ctx.Err() == nil {
-		c.log.Warn(ctx, "FACEKI token file lock not had in time; fetching a token anyway", nil)
+	case ctx.Err() != nil:
+	case c.log == nil:
+	case errors.Is(lockErr, ErrLockBusy):
+		c.log.Warn(ctx, "FACEKI token file locked by another process for longer than request_timeout; fetching a token anyway",
+			map[string]any{"waited": time.Since(start).Round(time.Millisecond).String()})
+	default:
+		c.log.Warn(ctx, "FACEKI token file lock failed; fetching a token anyway", map[string]any{"error": lockErr.Error()})
 	}
 	tok, err := c.AccessToken(ctx)
 	if err != nil {
