@@ -50,6 +50,7 @@ func readmeBlock(t *testing.T, marker string) string {
 // each apply its provisioner calls the KYC rules endpoint with a token the
 // emulator issued.
 func TestCLI_readmeFirstConfiguration(t *testing.T) {
+	cliPath(t) // skip before reading anything
 	config := readmeBlock(t, readmeMarker)
 	// plantimestamp() has whole seconds: two applies within one second would
 	// share a timestamp, and the second would not run the provisioner. No
