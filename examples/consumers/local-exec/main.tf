@@ -18,9 +18,9 @@ ephemeral "faceki_access_token" "this" {
 }
 
 resource "terraform_data" "export_kyc_rules" {
-  # Provisioners run when the resource is created; a new plan timestamp
-  # replaces it, and so runs the script, on every apply.
-  triggers_replace = plantimestamp()
+  # Provisioners run when the resource is created; timestamp() is known
+  # only during apply, so every apply replaces it and runs the script again.
+  triggers_replace = timestamp()
 
   provisioner "local-exec" {
     command = "curl -fsS -H \"Authorization: Bearer $FACEKI_TOKEN\" https://sdk.faceki.com/kycrules/api/kycrules -o kyc-rules.json"

@@ -17,7 +17,7 @@ module "faceki_token" {
 }
 
 resource "terraform_data" "kyc_rules" {
-  triggers_replace = plantimestamp()
+  triggers_replace = timestamp() # known only during apply: runs on every apply
 
   provisioner "local-exec" {
     command = "curl -fsS -H \"Authorization: Bearer $FACEKI_TOKEN\" https://sdk.faceki.com/kycrules/api/kycrules"

@@ -8,7 +8,7 @@ ephemeral "faceki_access_token" "this" {
 # Hand it to a command through its environment: provisioners accept
 # ephemeral values, and the command line itself shows no secret.
 resource "terraform_data" "kyc_rules" {
-  triggers_replace = plantimestamp() # run on every apply
+  triggers_replace = timestamp() # known only during apply: runs on every apply
 
   provisioner "local-exec" {
     command = "curl -fsS -H \"Authorization: Bearer $FACEKI_TOKEN\" https://sdk.faceki.com/kycrules/api/kycrules"
