@@ -113,6 +113,11 @@ type Client struct {
 	cacheKey  string
 	files     *FileStore // nil: memory only
 	filesErr  error      // why TokenCacheDir is not used
+	// clock is how far this machine's clock was ahead of FACEKI's at the
+	// last answer with a Date header, in nanoseconds, and clockKnown whether
+	// one came.
+	clock      atomic.Int64
+	clockKnown atomic.Bool
 }
 
 // NewClient validates cfg and builds a client. It makes no request.
@@ -263,16 +268,20 @@ type budget struct {
 type budgetKey struct{}
 
 // exhausted says what ran out, for a request cut off by the budget.
-func (b *budget) exhausted(c *Client, attempts int) string {
+func (b *budget) exhausted(c *Client) string {
 	s := fmt.Sprintf("no answer within %s, the longest one token request may take ((max_retries + 1) × request_timeout + "+
 		"max_retries × %s, with max_retries %d and request_timeout %s)", b.bound, MaxRetryAfter, c.retries, c.timeout)
 	if w := time.Duration(b.lockWait.Load()); w > 0 {
 		s += fmt.Sprintf(", of which %s went waiting for another process's lock on the token file", w.Round(time.Millisecond))
 	}
-	if attempts > 0 {
-		s += fmt.Sprintf("; each attempt may take request_timeout (%s)", c.timeout)
-	}
 	return s
+}
+
+// ClockOffset is how far this machine's clock was ahead of FACEKI's (behind
+// when negative) at the last answer that had a Date header; ok is false
+// before one came.
+func (c *Client) ClockOffset() (offset time.Duration, ok bool) {
+	return time.Duration(c.clock.Load()), c.clockKnown.Load()
 }
 
 // TokenCacheError says why Config.TokenCacheDir is not used (the directory is
@@ -372,6 +381,8 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	ans.status = resp.StatusCode
 	if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
 		ans.date = d
+		c.clock.Store(int64(ans.received.Sub(d).Round(time.Second)))
+		c.clockKnown.Store(true)
 	}
 	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
@@ -402,7 +413,7 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
 	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		if b, ok := req.Context().Value(budgetKey{}).(*budget); ok && errors.Is(ctxErr, context.DeadlineExceeded) {
-			return &TransportError{Op: op, URL: redactURL(req.URL), Msg: b.exhausted(c, attempts), Timeout: true, Attempts: attempts}
+			return &TransportError{Op: op, URL: redactURL(req.URL), Msg: b.exhausted(c), Timeout: true, Attempts: attempts}
 		}
 		return fmt.Errorf("FACEKI %s stopped: %w", op, ctxErr)
 	}

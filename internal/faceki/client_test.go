@@ -1244,3 +1244,95 @@ func TestTokenLifetimeIsTheEarliest(t *testing.T) {
 		})
 	}
 }
+
+// TestLifetimeByFACEKIsClock: the JWT's exp is FACEKI's clock, judged
+// against the Date of its answer. With FACEKI's clock 2 h ahead of this
+// machine's, or 2 h behind (a VM whose clock keeps local time), a token
+// lives its hour from the moment it was asked for, and the offset is known.
+// Without a Date header, exp is judged by this machine's clock, as before.
+func TestLifetimeByFACEKIsClock(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		opts   emulator.Options
+		offset time.Duration // this machine's clock ahead of FACEKI's
+		err    string        // a LifetimeError's text, when one is expected
+	}{
+		{name: "FACEKI 2h ahead", opts: emulator.Options{Clock: 2 * time.Hour}, offset: -2 * time.Hour},
+		{name: "FACEKI 2h behind", opts: emulator.Options{Clock: -2 * time.Hour}, offset: 2 * time.Hour},
+		{name: "FACEKI 2h behind, JWT exp only", opts: emulator.Options{Clock: -2 * time.Hour, OmitExpiresIn: true}, offset: 2 * time.Hour},
+		{name: "no Date header, FACEKI 2h behind", opts: emulator.Options{Clock: -2 * time.Hour, OmitDate: true},
+			err: "FACEKI's answer had no Date header, so exp was judged by this machine's clock: if that clock runs ahead of FACEKI's, that is the cause"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu := startEmu(t, tc.opts)
+			c := newTestClient(t, emu.URL, nil)
+			before := time.Now()
+			tok, err := c.SharedToken(context.Background(), 5*time.Minute)
+			after := time.Now()
+			if tc.err != "" {
+				var lifeErr *LifetimeError
+				if !errors.As(err, &lifeErr) {
+					t.Fatalf("error = %v, want a LifetimeError", err)
+				}
+				wantContains(t, err.Error(), tc.err)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The Date header and the JWT have whole seconds.
+			expiresWithin(t, tok, before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second))
+			if d := tok.ClockOffset - tc.offset; d.Abs() > 2*time.Second {
+				t.Errorf("ClockOffset = %s, want %s", tok.ClockOffset, tc.offset)
+			}
+			if off, ok := c.ClockOffset(); !ok || (off-tc.offset).Abs() > 2*time.Second {
+				t.Errorf("Client.ClockOffset = %s, %v; want %s", off, ok, tc.offset)
+			}
+		})
+	}
+	// A LifetimeError names a known offset, and that it did not shorten
+	// the token's life.
+	e := (&Token{ExpiresAt: time.Now().Add(30 * time.Minute), ClockOffset: 2 * time.Hour, issuedFor: time.Hour}).CheckValidity(time.Now(), 2*time.Hour)
+	wantContains(t, e.Error(), "this machine's clock is 2h0m ahead of FACEKI's, and the token's life was counted by FACEKI's clock")
+}
+
+// TestOversizedAnswerFieldsRefused: a token over 16 KiB, or a token_type
+// over 64 bytes, is a bad response that names the field and its size, and
+// the redactor never learns the token (a megabyte of pattern would slow
+// every later redaction).
+func TestOversizedAnswerFieldsRefused(t *testing.T) {
+	t.Parallel()
+	big := "eyJ" + strings.Repeat("A", 1<<20-1024) + ".eyJleHAiOjF9.c2ln" // with the rest of the answer, just under the 1 MiB read
+	for _, tc := range []struct {
+		name, token, tokenType, want string
+	}{
+		{"1 MiB access_token", big, "Bearer", fmt.Sprintf("data.access_token is %d bytes, more than the 16384 a FACEKI answer has", len(big))},
+		{"65-byte token_type", "tok-ok-0123456789abcdef", strings.Repeat("B", 65), "data.token_type is 65 bytes, more than the 64 a FACEKI answer has"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body, _ := json.Marshal(map[string]any{"responseCode": 0, "message": tc.token[:min(40, len(tc.token))],
+				"data": map[string]any{"access_token": tc.token, "token_type": tc.tokenType, "expires_in": 3600}})
+			srv, _ := jsonServer(t, 200, string(body))
+			c := newTestClient(t, srv.URL, nil)
+			_, err := c.AccessToken(context.Background())
+			_ = wantAPIError(t, err, KindBadResponse)
+			wantContains(t, err.Error(), tc.want, "check base_url points at FACEKI's API")
+			if len(err.Error()) > 400 || strings.Contains(err.Error(), tc.token[:20]) {
+				t.Errorf("the error quotes the answer (%d characters)", len(err.Error()))
+			}
+			if probe := tc.token[max(0, len(tc.token)-40):]; c.Redact(probe) != probe {
+				t.Error("the redactor learned the refused token")
+			}
+		})
+	}
+	// At the bounds, tokens are taken.
+	body, _ := json.Marshal(map[string]any{"responseCode": 0, "data": map[string]any{
+		"access_token": strings.Repeat("t", MaxAccessTokenBytes), "token_type": strings.Repeat("B", MaxTokenTypeBytes), "expires_in": 60}})
+	srv, _ := jsonServer(t, 200, string(body))
+	if _, err := newTestClient(t, srv.URL, nil).AccessToken(context.Background()); err != nil {
+		t.Errorf("a 16 KiB token and a 64-byte type: %v", err)
+	}
+}

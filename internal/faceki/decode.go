@@ -34,6 +34,9 @@ type Token struct {
 	// expiryNote says why ExpiresAt is earlier than expires_in promised, for
 	// a LifetimeError; empty when the two sources agree.
 	expiryNote string
+	// issuedFor is the life FACEKI gave the token (ExpiresAt minus the time
+	// its request was sent); zero when unknown, as for a token from the file.
+	issuedFor time.Duration
 }
 
 // ClockOffsetWarning is how far the clocks may differ before the provider
@@ -55,7 +58,8 @@ func (t Token) Remaining(now time.Time) (d time.Duration, ok bool) {
 // life left at now. A token whose expiry is unknown passes.
 func (t Token) CheckValidity(now time.Time, minValidity time.Duration) error {
 	if left, known := t.Remaining(now); known && left < minValidity {
-		return &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: t.ExpiresAt, Note: t.expiryNote, ClockOffset: t.ClockOffset}
+		return &LifetimeError{Lifetime: left, MinValidity: minValidity, ExpiresAt: t.ExpiresAt, Note: t.expiryNote,
+			ClockOffset: t.ClockOffset, IssuedFor: t.issuedFor}
 	}
 	return nil
 }
@@ -150,6 +154,9 @@ func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMe
 		tok.ExpiresAt = fromBody
 	default:
 		tok.ExpiresAt = fromJWT
+	}
+	if !tok.ExpiresAt.IsZero() {
+		tok.issuedFor = tok.ExpiresAt.Sub(sent)
 	}
 	if fromBody.IsZero() || fromJWT.IsZero() {
 		return

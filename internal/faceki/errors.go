@@ -146,6 +146,9 @@ type LifetimeError struct {
 	ExpiresAt   time.Time
 	Note        string        // why the token lives shorter than FACEKI's expires_in said, if it does
 	ClockOffset time.Duration // this machine's clock ahead of FACEKI's, when known (see Token)
+	// IssuedFor is the life FACEKI gave the token when it was issued; zero
+	// when unknown.
+	IssuedFor time.Duration
 }
 
 func (e *LifetimeError) Error() string {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // fsSecret has the characters that encode differently in base64, URLs and
@@ -27,7 +29,7 @@ const (
 
 	// Environment of the helper process (TestFileStoreHelperProcess).
 	fsEnvDir  = "FACEKI_FILESTORE_HELPER_DIR"
-	fsEnvRole = "FACEKI_FILESTORE_HELPER_ROLE" // "writer:<id>" or "holder:<marker dir>"
+	fsEnvRole = "FACEKI_FILESTORE_HELPER_ROLE" // "writer:<id>", "holder:<marker dir>", "stuck:<marker dir>" or "open:"
 
 	fsProcRounds = 25
 )
@@ -395,10 +397,10 @@ func TestFileStoreHelperProcess(t *testing.T) {
 	if dir == "" {
 		return
 	}
-	s := fsOpen(t, dir, fsAccount(fsSecret))
 	kind, arg, _ := strings.Cut(role, ":")
 	switch kind {
 	case "writer":
+		s := fsOpen(t, dir, fsAccount(fsSecret))
 		for r := range fsProcRounds {
 			unlock, err := s.Lock(context.Background(), 20*time.Second)
 			if err != nil {
@@ -412,6 +414,7 @@ func TestFileStoreHelperProcess(t *testing.T) {
 			unlock()
 		}
 	case "holder":
+		s := fsOpen(t, dir, fsAccount(fsSecret))
 		unlock, err := s.Lock(context.Background(), 5*time.Second)
 		if err != nil {
 			t.Fatal("holder: Lock failed")
@@ -420,6 +423,19 @@ func TestFileStoreHelperProcess(t *testing.T) {
 		time.Sleep(time.Second)
 		fsWriteFile(t, filepath.Join(arg, "released"), nil)
 		unlock()
+	case "stuck":
+		// Takes the lock file at dir and keeps it until killed (the test
+		// stops this process: a holder that never lets go).
+		fl := flock.New(dir, flock.SetFlag(lockOpenFlag), flock.SetPermissions(0o600))
+		if ok, err := fl.TryLock(); !ok || err != nil {
+			t.Fatalf("stuck: Lock: %v, %v", ok, err)
+		}
+		fsWriteFile(t, filepath.Join(arg, "held"), nil)
+		time.Sleep(5 * time.Minute)
+	case "open":
+		// Says what OpenFileStore makes of dir, as the user it runs as.
+		_, err := OpenFileStore(dir, fsAccount(fsSecret))
+		fmt.Printf("OpenFileStore: %v\n", err)
 	default:
 		t.Fatalf("unknown role %q", role)
 	}

@@ -22,6 +22,9 @@ type TokenCache struct {
 type cacheEntry struct {
 	token  *Token  // the newest token, nil until one succeeds
 	flight *flight // the request under way, nil when none
+	// fresh is the life of the newest token FACEKI issued: a min_validity
+	// longer than that fails at once, without another request.
+	fresh time.Duration
 }
 
 // flight is one token request that any number of callers wait for. It is
@@ -103,10 +106,17 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 		e = &cacheEntry{}
 		tc.entries[c.cacheKey] = e
 	}
-	if e.token != nil && e.token.CheckValidity(tc.now(), minValidity) == nil {
-		tok := *e.token
-		tc.mu.Unlock()
-		return tok, fromMemory, nil
+	if e.token != nil {
+		err := e.token.CheckValidity(tc.now(), minValidity)
+		if err == nil {
+			tok := *e.token
+			tc.mu.Unlock()
+			return tok, fromMemory, nil
+		}
+		if e.fresh > 0 && minValidity > e.fresh {
+			tc.mu.Unlock()
+			return Token{}, fromFACEKI, err // a fresh token could not satisfy it either
+		}
 	}
 	f := e.flight
 	leader := f == nil
@@ -157,6 +167,9 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity 
 	f.tok, f.source, f.err = tok, source, err
 	if err == nil && !tok.ExpiresAt.IsZero() {
 		e.token = &tok
+		if source == fromFACEKI {
+			e.fresh = tok.issuedFor
+		}
 	}
 	if e.flight == f {
 		e.flight = nil
