@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // tokenConfig declares n token instances and hands each to a provisioner
@@ -168,5 +169,74 @@ func TestCLI_leakCheckFindsLeaks(t *testing.T) {
 	out, _, _ := w.run(time.Minute, "validate")
 	if leaks := w.leaks(out+" "+url.QueryEscape(testSecret), "terraform_data.use", testSecret); len(leaks) < 2 {
 		t.Errorf("leak check missed planted values: %v\n%s", leaks, out)
+	}
+}
+
+// rulesConfig reads the KYC rules into state and a saved plan, beside a
+// token handed to a provisioner.
+const rulesConfig = `
+terraform {
+  required_providers {
+    faceki = { source = "faceki/faceki" }
+  }
+}
+
+provider "faceki" {}
+
+data "faceki_kyc_rules" "r" {}
+
+output "rules" {
+  value = data.faceki_kyc_rules.r
+}
+`
+
+// TestCLI_reflectingRulesService: a rules service that quotes the bearer
+// token in every field (plain, percent-encoded, upper-cased, in references,
+// with a soft hyphen) puts none of it in the CLI's output, the trace log,
+// the state or the saved plan; the state holds the values redacted.
+func TestCLI_reflectingRulesService(t *testing.T) {
+	srv := startEmulatorCLI(t, emulator.Options{RulesFor: reflectingRules})
+	w := newWorkspace(t, rulesConfig, emulatorEnv(srv))
+	out := w.mustRun("plan", "-out=tfplan")
+	show := w.mustRun("show", "-json", "tfplan")
+	write(t, filepath.Join(w.dir, "plan.json"), show)
+	out += w.mustRun("apply", "tfplan")
+	if len(srv.Bearers()) != 1 {
+		t.Fatalf("the rules endpoint saw %d bearers, want 1 (the plan reads the rules; the saved plan's apply does not)", len(srv.Bearers()))
+	}
+	state := w.readFile("terraform.tfstate")
+	if strings.Count(state, redact.Redacted) < 16 || !strings.Contains(state, `"status": "ACTIVE"`) {
+		t.Errorf("the state does not hold the rules, redacted where they quote the token:\n%d redactions", strings.Count(state, redact.Redacted))
+	}
+	if !strings.Contains(show, redact.Redacted) {
+		t.Error("the saved plan does not hold the rules, redacted")
+	}
+	if leaks := w.leaks(out+show, append([]string{testSecret}, srv.Bearers()...)...); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
+}
+
+// TestCLI_clockOffsets: FACEKI's clock 2 h ahead of this machine's, and 2 h
+// behind: the apply succeeds, every provisioner gets a token FACEKI takes,
+// and the CLI shows the warning that names the offset.
+func TestCLI_clockOffsets(t *testing.T) {
+	for _, tc := range []struct {
+		clock time.Duration
+		want  string
+	}{{2 * time.Hour, "this machine's clock is 2h0m behind FACEKI's"}, {-2 * time.Hour, "this machine's clock is 2h0m ahead of FACEKI's"}} {
+		t.Run(tc.clock.String(), func(t *testing.T) {
+			srv := startEmulatorCLI(t, emulator.Options{Clock: tc.clock})
+			w := newWorkspace(t, tokenConfig(2, `min_validity = "30m"`), emulatorEnv(srv))
+			out := w.mustRun("apply", "-auto-approve")
+			if !match("Warning: "+sumClockOffset, tc.want, "counts each token's life by FACEKI's clock").MatchString(out) {
+				t.Errorf("no warning naming the offset:\n%s", out)
+			}
+			if got := len(srv.Bearers()); got != 2 {
+				t.Errorf("the KYC rules endpoint saw %d bearers, want 2", got)
+			}
+			if leaks := w.leaks(out, append([]string{testSecret}, srv.IssuedTokens()...)...); len(leaks) > 0 {
+				t.Errorf("leaked: %v", leaks)
+			}
+		})
 	}
 }

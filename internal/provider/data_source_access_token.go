@@ -44,10 +44,12 @@ func (d *accessTokenDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 		case ephemeralschema.Int64Attribute:
 			attrs[name] = schema.Int64Attribute{Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, MarkdownDescription: a.MarkdownDescription}
 		default:
-			resp.Diagnostics.AddError("Provider bug", fmt.Sprintf("faceki_access_token attribute %s has type %T, which the data source cannot mirror. Please report this bug.", name, a))
+			resp.Diagnostics.AddError(sumProviderBug, fmt.Sprintf("faceki_access_token attribute %s has type %T, which the data source cannot mirror. Please report this bug.", name, a))
 			return
 		}
 	}
+	// The data source never shares its token.
+	attrs["expires_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: expiresAtDescription + " `min_validity` counts from it. Null when FACEKI gives neither."}
 	attrs["min_validity"] = schema.StringAttribute{
 		Optional: true,
 		MarkdownDescription: "How much life the token must have left when it is read, as a Go duration such as `\"10m\"` " +
@@ -85,6 +87,7 @@ func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	// Its own token, never the shared one: this one goes to state.
 	tok, err := client.AccessToken(ctx)
+	d.data.warnClock(&resp.Diagnostics)
 	if err == nil {
 		now := time.Now()
 		m.setToken(tok, now)
@@ -94,5 +97,7 @@ func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadReq
 		addError(&resp.Diagnostics, d.data.rd, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	// The token is this data source's point; everything else FACEKI said
+	// passes through the redactor.
+	setRedacted(ctx, d.data.rd, &resp.Diagnostics, resp.State.Set, &resp.State.Raw, m, "access_token")
 }

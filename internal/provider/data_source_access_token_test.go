@@ -2,10 +2,12 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // dataTokenConfig reads the data source. (No output of it: the token
@@ -251,4 +254,43 @@ func TestAccTokenEndpoint_generateTokenEphemeral(t *testing.T) {
 		}},
 	})
 	checkOnlyGenerateToken(t, log)
+}
+
+// TestAccessTokenDataSource_tokenTypeRedacted: the token is the data
+// source's point and goes to state as it is; everything else FACEKI says
+// goes through the redactor, so a token_type quoting the client secret
+// (upper-cased, as a gateway might) stores none of it.
+func TestAccessTokenDataSource_tokenTypeRedacted(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{ClientSecret: testSecret})
+	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0LWNsaWVudCIsImV4cCI6MjAwMDAwMDAwMH0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+	emu.Faults(emulator.Fault{Name: "token type quoting the secret", Status: http.StatusOK,
+		Reflect: func(_ http.Header, _ *http.Request, secret string) string {
+			b, _ := json.Marshal(map[string]any{"responseCode": 0, "data": map[string]any{
+				"access_token": token, "expires_in": 3600, "token_type": "BEARER " + strings.ToUpper(secret)}})
+			return string(b)
+		}})
+	ctx := context.Background()
+	data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
+	ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
+	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
+	var dsSchema datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	var m accessTokenModel
+	if diags := resp.State.Get(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	if m.AccessToken.ValueString() != token {
+		t.Error("access_token is not the token FACEKI issued")
+	}
+	if got := m.TokenType.ValueString(); got != "BEARER "+redact.Redacted {
+		t.Errorf("token_type (%d characters) = not %q", len(got), "BEARER "+redact.Redacted)
+	}
+	if leaks := findLeaks(map[string]string{"token_type": m.TokenType.ValueString()}, testSecret); len(leaks) > 0 {
+		t.Errorf("the secret reached state: %v", leaks)
+	}
 }

@@ -1,20 +1,26 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 const kycRulesConfig = `
@@ -227,4 +233,101 @@ func TestAccKYCRules_shortLivedToken(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)FACEKI access token lives too short to read the KYC rules.*at\s+least\s+1m0s\s+left`),
 		}},
 	})
+}
+
+// reflectingRules is a rules answer that quotes the bearer token it was
+// given in every string field, each in another form a reader undoes: plain,
+// percent-encoded, upper-cased, in numeric character references, with a
+// soft hyphen inside, or 16 characters of its signature. A rules service of
+// a debug build, or a gateway that appends the credential to a link.
+func reflectingRules(bearer string) map[string]any {
+	refs := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, "&#%d;", r)
+		}
+		return b.String()
+	}
+	pct := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		}
+		return b.String()
+	}
+	sig := bearer[strings.LastIndexByte(bearer, '.')+1:]
+	half := len(bearer) / 2
+	outcome := func(what string) map[string]any {
+		return map[string]any{"redirect_url": "https://example.com/" + what + "?token=" + pct(bearer), "message": what + " for " + refs(bearer)}
+	}
+	return map[string]any{
+		"_id":                         "id-" + bearer,
+		"companyId":                   strings.ToUpper(bearer),
+		"livenessCheckType":           "MODERATE " + sig[:16],
+		"allowedKycDocuments":         []string{"Passport", bearer, strings.ToUpper(pct(bearer))},
+		"allowedCountries":            []string{"AE", bearer[:half] + "\u00ad" + bearer[half:]},
+		"allowedNationalities":        []string{refs(strings.ToUpper(bearer))},
+		"invalidDocuments":            []string{"Bearer " + bearer},
+		"dataStorageTime":             "FOREVER",
+		"status":                      "ACTIVE",
+		"validAge":                    18,
+		"multiKYCEnabled":             false,
+		"isRecapturedDocumentInvalid": true,
+		"link":                        "https://apps.faceki.com/kycverify/x?access_token=" + bearer,
+		"success":                     outcome("success"),
+		"declined":                    outcome("declined"),
+		"invalid":                     outcome("invalid"),
+	}
+}
+
+// TestKYCRules_reflectedTokenNeverReachesState: every value the data source
+// writes goes through the redactor, nested objects and lists included, so a
+// rules answer that quotes the bearer token in every field (in every form
+// of reflectingRules) leaves no run of it in the state it writes; the values
+// that quote nothing are intact. Called directly, against the emulator.
+func TestKYCRules_reflectedTokenNeverReachesState(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{RulesFor: reflectingRules})
+	ctx := context.Background()
+	data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
+	ds := as[*kycRulesDataSource](t, NewKYCRulesDataSource())
+	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
+	var dsSchema datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	bearers := emu.Bearers()
+	if len(bearers) != 1 {
+		t.Fatalf("the rules endpoint saw %d bearers, want 1", len(bearers))
+	}
+	strs := map[string]string{}
+	_ = tftypes.Walk(resp.State.Raw, func(p *tftypes.AttributePath, v tftypes.Value) (bool, error) {
+		var s string
+		if v.Type().Is(tftypes.String) && v.IsKnown() && !v.IsNull() && v.As(&s) == nil {
+			strs[p.String()] = s
+		}
+		return true, nil
+	})
+	if len(strs) < 16 {
+		t.Fatalf("state holds %d strings, want every rules string: %v", len(strs), strs)
+	}
+	if leaks := findLeaks(strs, bearers[0]); len(leaks) > 0 {
+		t.Errorf("the bearer token reached state: %v", leaks)
+	}
+	// The values that quote nothing: "ACTIVE", "FOREVER", "Passport", "AE".
+	plain := map[string]bool{`AttributeName("status")`: true, `AttributeName("data_storage_time")`: true,
+		`AttributeName("allowed_kyc_documents").ElementKeyInt(0)`: true, `AttributeName("allowed_countries").ElementKeyInt(0)`: true}
+	for path, s := range strs {
+		if quoted := !plain[path]; quoted != strings.Contains(s, redact.Redacted) {
+			t.Errorf("%s (%d characters): redacted %v, want %v", path, len(s), !quoted, quoted) // never quote it
+		}
+	}
+	if got := strs[`AttributeName("status")`]; got != "ACTIVE" {
+		t.Errorf("status = %q, want ACTIVE", got)
+	}
+	if got := strs[`AttributeName("liveness_check_type")`]; got != "MODERATE "+redact.Redacted {
+		t.Errorf("liveness_check_type (%d characters): want \"MODERATE\" and the signature's 16 characters redacted", len(got))
+	}
 }

@@ -61,15 +61,17 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 		MarkdownDescription: "A FACEKI bearer token, fetched from FACEKI's token endpoint with the provider's " +
 			"credentials and handed to the rest of the configuration (another provider's configuration, " +
 			"write-only attributes, provisioners) without ever being written to state or plan files.\n\n" +
-			"The CLI opens ephemeral resources during `plan` and again during `apply`, each instance in each run. " +
-			"FACEKI asks that tokens be regenerated only once they expire, so within one provider process every " +
-			"instance shares one token for as long as it has at least `min_validity` of life left (see `expires_at` " +
-			"for what a token's life is): concurrent opens " +
-			"make a single request, a failed request is never remembered, and the token is kept per base URL, " +
-			"client ID and secret. A token FACEKI issues with neither `expires_in` nor a JWT `exp` claim is not shared " +
-			"and its expiry attributes are null. Reuse across separate CLI runs is not possible: the CLI starts a new " +
-			"provider process for each run (`plan` once, `apply` twice), so expect one token request per provider " +
-			"configuration per run phase.\n\n" +
+			"The CLI opens ephemeral resources during `plan` and again during `apply`, each instance in each walk, and " +
+			"starts a provider process per walk (one for `plan`, two for `apply`). FACEKI asks that tokens be regenerated " +
+			"only once they expire, so within one provider process every instance shares one token for as long as it has " +
+			"at least `min_validity` of life left (see `expires_at` for what a token's life is): concurrent opens make a " +
+			"single request, a failed request is never remembered, and the token is kept per base URL, client ID and " +
+			"secret. A token FACEKI issues with neither `expires_in` nor a JWT `exp` claim is not shared and its expiry " +
+			"attributes are null. With the provider's default `token_cache = \"memory\"`, expect one token request per " +
+			"provider configuration per walk; with `token_cache = \"file\"` the walks of a run, and later runs on the " +
+			"machine, share the token through an encrypted file while it has `min_validity` left.\n\n" +
+			"An open never takes longer than `(max_retries + 1) × request_timeout + max_retries × 30s`, waiting for " +
+			"another process's lock on the token file included.\n\n" +
 			"FACEKI tokens cannot be extended. A value already handed on keeps the token it was given; if a run may " +
 			"outlast it, raise `min_validity`. Shortly before the token expires the CLI calls the provider's renew " +
 			"hook, which reports the expiry as a warning (shown by OpenTofu and Terraform 1.17 and later).\n\n" +
@@ -79,7 +81,10 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 				Optional: true,
 				MarkdownDescription: "How much life the token must have left when it is handed out, as a Go duration " +
 					"such as `\"10m\"` or `\"1h\"`. Defaults to `\"5m\"`. A shared token with less left is replaced by a " +
-					"fresh one; if even a fresh token lives shorter, opening fails with an error naming both durations.",
+					"fresh one; if even a fresh token lives shorter, opening fails with an error naming both durations and " +
+					"the life FACEKI gives its tokens, and later opens in the same provider process that ask as much fail " +
+					"at once, without another request. FACEKI's tokens live an hour at most, so `\"1h\"` or more gets a " +
+					"warning at validation.",
 			},
 			"access_token": schema.StringAttribute{
 				Computed:            true,
@@ -96,10 +101,8 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 					"reports no expiry.",
 			},
 			"expires_at": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "When the token expires, in RFC 3339 format, UTC: the earlier of the time the token " +
-					"request was sent plus FACEKI's `expires_in`, and the JWT's `exp` claim, which FACEKI enforces. " +
-					"`min_validity` and sharing count from it. Null when FACEKI gives neither.",
+				Computed:            true,
+				MarkdownDescription: expiresAtDescription + " `min_validity` and sharing count from it. Null when FACEKI gives neither.",
 			},
 		},
 	}
@@ -135,16 +138,32 @@ func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerD
 	return &m, minValidity, client
 }
 
-// validateMinValidity checks a literal min_validity at validation time.
+// expiresAtDescription is what expires_at is, for the ephemeral resource
+// and the data source alike.
+const expiresAtDescription = "When the token expires, in RFC 3339 format, UTC: from the time the token request was sent, " +
+	"the earlier of FACEKI's `expires_in` and the life the JWT's `exp` claim (which FACEKI enforces) gives it by FACEKI's " +
+	"clock (the `Date` of its answer; without one, this machine's clock), so that a machine whose clock is off still " +
+	"gets the token's real life."
+
+// maxTokenLife is the longest FACEKI issues tokens for (3600 s).
+const maxTokenLife = time.Hour
+
+// validateMinValidity checks a literal min_validity at validation time, and
+// warns when it asks for as much as FACEKI's tokens ever live.
 func validateMinValidity(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
 	var m accessTokenModel
 	diags.Append(config.Get(ctx, &m)...)
 	if diags.HasError() || m.MinValidity.IsUnknown() {
 		return
 	}
-	parseMinValidity(m.MinValidity, func(summary, detail string) {
+	d, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
 		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
 	})
+	if ok && d >= maxTokenLife {
+		diags.AddAttributeWarning(path.Root("min_validity"), sumLongValidity, fmt.Sprintf("min_validity is %s, but FACEKI issues "+
+			"tokens for %s at most (expires_in 3600): no token can have that much life left, so opening will fail. Ask for at "+
+			"most the token lifetime minus the time a run needs, e.g. 50m.", d, maxTokenLife))
+	}
 }
 
 // setToken fills the token attributes of m from tok, as seen at now, and
@@ -168,7 +187,7 @@ func parseMinValidity(v types.String, fail func(summary, detail string)) (time.D
 	}
 	d, err := time.ParseDuration(v.ValueString())
 	if err != nil || d < 0 {
-		fail("Invalid min_validity", fmt.Sprintf("min_validity is %q; it must be a duration such as \"5m\", \"90s\" or \"1h\", zero or more.", v.ValueString()))
+		fail(fmt.Sprintf(sumInvalid, "min_validity"), fmt.Sprintf("min_validity is %q; it must be a duration such as \"5m\", \"90s\" or \"1h\", zero or more.", v.ValueString()))
 		return 0, false
 	}
 	return d, true
@@ -180,6 +199,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 	tok, err := client.SharedToken(ctx, minValidity)
+	r.data.warnClock(&resp.Diagnostics)
 	if err != nil {
 		addError(&resp.Diagnostics, r.data.rd, err)
 		return
@@ -190,7 +210,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)
 	}
-	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
+	setRedacted(ctx, r.data.rd, &resp.Diagnostics, resp.Result.Set, &resp.Result.Raw, m, "access_token")
 }
 
 // Renew cannot hand out a new token (the framework's Renew returns no
@@ -203,7 +223,7 @@ func (r *accessTokenEphemeralResource) Renew(ctx context.Context, req ephemeral.
 	if len(b) == 0 || json.Unmarshal(b, &p) != nil {
 		return
 	}
-	resp.Diagnostics.AddWarning("FACEKI access token is about to expire",
+	resp.Diagnostics.AddWarning(sumExpiring,
 		fmt.Sprintf("The token from faceki_access_token expires at %s and FACEKI tokens cannot be renewed. "+
 			"Anything configured with it keeps the old token; if this run needs it longer, raise min_validity "+
 			"(FACEKI issues tokens for up to an hour) or split the run.", p.ExpiresAt))

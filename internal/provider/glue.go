@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
@@ -15,12 +20,13 @@ import (
 
 // providerData is what Configure hands to ephemeral resources and data
 // sources: a client, or the reason there is none yet, and the process's
-// redactor and logger.
+// redactor, logger and once-per-process warnings.
 type providerData struct {
-	settings settings
-	client   *faceki.Client
-	rd       *redact.Redactor
-	log      logger
+	settings    settings
+	client      *faceki.Client
+	rd          *redact.Redactor
+	log         logger
+	clockWarned *atomic.Bool // the process has said that its clock is off
 }
 
 // providerDataFrom is the Configure step of every ephemeral resource and
@@ -31,7 +37,7 @@ func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
 	}
 	data, ok := v.(*providerData)
 	if !ok {
-		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", v))
+		diags.AddError(sumProviderData, fmt.Sprintf("Expected *providerData, got %T. Please report this bug.", v))
 	}
 	return data
 }
@@ -47,7 +53,7 @@ var envFor = map[string]string{
 // the missing attribute, its environment variable and the fix.
 func clientFor(data *providerData, diags *diag.Diagnostics) *faceki.Client {
 	if data == nil {
-		diags.AddError("FACEKI provider not configured",
+		diags.AddError(sumNotConfigured,
 			"The faceki provider was not configured before it was used. This is a bug in the provider or the CLI; please report it.")
 		return nil
 	}
@@ -56,14 +62,14 @@ func clientFor(data *providerData, diags *diag.Diagnostics) *faceki.Client {
 	}
 	attr := data.settings.missing()
 	if data.settings.unknown[attr] {
-		diags.AddError(fmt.Sprintf("FACEKI provider attribute %s is not known yet", attr),
+		diags.AddError(fmt.Sprintf(sumUnknown, attr),
 			fmt.Sprintf("A FACEKI token is needed now, but the provider's %s depends on a value that is known only after apply "+
 				"(for example an attribute of a resource not yet created). The CLI opens ephemeral resources during plan "+
 				"even so. Set %s from a value known at plan time: a variable, an ephemeral variable, another ephemeral "+
 				"resource, a data source, or the %s environment variable.", attr, attr, envFor[attr]))
 		return nil
 	}
-	diags.AddError(fmt.Sprintf("Missing FACEKI %s", attr),
+	diags.AddError(fmt.Sprintf(sumMissing, attr),
 		fmt.Sprintf("A FACEKI token is needed, but the provider has no %s. Set the %q argument in the provider \"faceki\" block "+
 			"(from a variable or an ephemeral value), or export the %s environment variable. Both client_id and client_secret "+
 			"come from the Integration Settings of FACEKI's dashboard.", attr, attr, envFor[attr]))
@@ -96,65 +102,143 @@ func describe(err error) (summary, detail, attr string) {
 		if e, ok := envFor[cfgErr.Field]; ok {
 			env = fmt.Sprintf(" (or the %s environment variable)", e)
 		}
-		return "Invalid FACEKI provider configuration", fmt.Sprintf("%s. Check %s%s.", errText(err), cfgErr.Field, env), cfgErr.Field
+		return sumInvalidConfig, fmt.Sprintf("%s. Check %s%s.", errText(err), cfgErr.Field, env), cfgErr.Field
 	case errors.As(err, &lifeErr):
-		return "FACEKI access token lives shorter than min_validity",
-			fmt.Sprintf("%s. Lower min_validity (for example to \"1m\"), or check the token lifetime of your FACEKI account.", errText(err)), "min_validity"
+		return sumLifetime, fmt.Sprintf("%s.\n\n%s", errText(err), lifetimeHint(lifeErr)), "min_validity"
 	case errors.As(err, &netErr):
-		return "Cannot reach FACEKI", fmt.Sprintf("%s.\n\nCheck that base_url (%s) is right and reachable from here: DNS, "+
+		return sumUnreachable, fmt.Sprintf("%s.\n\nCheck that base_url (%s) is right and reachable from here: DNS, "+
 			"firewall, and HTTPS_PROXY / NO_PROXY if a proxy is needed. Slow networks may need a larger request_timeout (%s) "+
 			"or max_retries (%s).", errText(err), EnvBaseURL, EnvRequestTimeout, EnvMaxRetries), ""
 	case errors.As(err, &apiErr):
 		return describeAPIError(err, apiErr)
 	case errors.Is(err, context.Canceled):
-		return "FACEKI request cancelled", "The run was interrupted before FACEKI answered.", ""
+		return sumCancelled, "The run was interrupted before FACEKI answered.", ""
 	case errors.Is(err, context.DeadlineExceeded):
-		return "FACEKI request timed out", fmt.Sprintf("%s. Raise request_timeout or max_retries, or check the network.", errText(err)), ""
+		return sumTimedOut, fmt.Sprintf("%s. Raise request_timeout or max_retries, or check the network.", errText(err)), ""
 	default:
-		return "FACEKI request failed", errText(err) + ".", ""
+		return sumRequestFailed, errText(err) + ".", ""
 	}
+}
+
+// lifetimeHint says what min_validity can be, from the life FACEKI gave the
+// token when the provider saw it issued.
+func lifetimeHint(e *faceki.LifetimeError) string {
+	if e.IssuedFor <= 0 {
+		return "Lower min_validity, or check the token lifetime of your FACEKI account."
+	}
+	suggest := e.IssuedFor - e.IssuedFor/6
+	if suggest >= 2*time.Minute {
+		suggest = suggest.Truncate(time.Minute)
+	} else {
+		suggest = suggest.Truncate(time.Second)
+	}
+	return fmt.Sprintf("FACEKI issues tokens for %s; ask for at most that minus the time a run needs, e.g. %s.",
+		e.IssuedFor.Round(time.Second), shortDuration(suggest))
+}
+
+// shortDuration prints d without trailing zero units: "50m", "1h30m", "45s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // describeAPIError says, for each kind of FACEKI answer, what to check.
 func describeAPIError(err error, apiErr *faceki.APIError) (summary, detail, attr string) {
 	switch apiErr.Kind {
 	case faceki.KindCredentials:
-		return "FACEKI rejected the client credentials", fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
+		return sumCredentials, fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
 			"copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the "+
 			"FACEKI environment they belong to.", errText(err), EnvClientID, EnvClientSecret), ""
 	case faceki.KindBadRequest:
 		if apiErr.Op != "token request" {
-			return "FACEKI refused the request as incomplete", fmt.Sprintf("%s.\n\nFACEKI says a parameter is missing or "+
+			return sumIncomplete, fmt.Sprintf("%s.\n\nFACEKI says a parameter is missing or "+
 				"malformed. Check that no proxy between here and base_url (%s) strips the Authorization header.", errText(err), EnvBaseURL), ""
 		}
-		return "FACEKI says the token request lacks a parameter", fmt.Sprintf("%s.\n\nCheck that client_id and client_secret "+
+		return sumMissingParam, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret "+
 			"(or %s and %s) are set and not empty, and that token_endpoint (%s) is one your FACEKI account supports.",
 			errText(err), EnvClientID, EnvClientSecret, EnvTokenEndpoint), ""
 	case faceki.KindRateLimited:
-		return "FACEKI is rate limiting requests", fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
+		return sumRateLimited, fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
 			"faceki_access_token share one token per provider configuration, so more instances do not mean more requests; "+
 			"check for other pipelines using the same client_id at the same time.", errText(err)), ""
 	case faceki.KindUnavailable:
-		return "FACEKI is unavailable", fmt.Sprintf("%s.\n\nFACEKI, or a gateway or proxy in front of it, could not serve "+
+		return sumUnavailable, fmt.Sprintf("%s.\n\nFACEKI, or a gateway or proxy in front of it, could not serve "+
 			"the request. Run again later; if it persists, check FACEKI's status and any proxy set by HTTPS_PROXY, and "+
 			"raise max_retries (%s) for a flaky network.", errText(err), EnvMaxRetries), ""
 	case faceki.KindServer:
-		return "FACEKI reported an error", fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
+		return sumServerError, fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
 			"If it names your account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again "+
 			"later, and contact FACEKI support with the time and the code if it persists.", errText(err)), ""
 	case faceki.KindBadResponse:
-		return "Unexpected response from FACEKI", fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
+		return sumBadResponse, fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
 			"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""
 	case faceki.KindUnauthorized:
-		return "FACEKI rejected the access token", fmt.Sprintf("%s.\n\nCheck that client_id and client_secret belong to "+
+		return sumTokenRefused, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret belong to "+
 			"the company whose data is read, and that the account may use this API.", errText(err)), ""
 	case faceki.KindNoRules:
-		return "FACEKI company has no KYC rules", fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
+		return sumNoRules, fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
 			"verification rules in FACEKI's dashboard (Verification Settings) first.", errText(err)), ""
 	default:
-		return "FACEKI request failed", fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
+		return sumRequestFailed, fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
 			"exist there, or a proxy is in the way.", errText(err), EnvBaseURL), ""
 	}
+}
+
+// warnClock says, once per provider process, that this machine's clock is
+// off FACEKI's by more than a minute: runs work (a token's life is counted by
+// FACEKI's clock), but other tools on the machine may not.
+func (d *providerData) warnClock(diags *diag.Diagnostics) {
+	off, ok := d.client.ClockOffset()
+	if !ok || off.Abs() <= faceki.ClockOffsetWarning || !d.clockWarned.CompareAndSwap(false, true) {
+		return
+	}
+	diags.AddWarning(sumClockOffset, fmt.Sprintf("By FACEKI's answer (its Date header), %s. The provider counts each token's "+
+		"life by FACEKI's clock, so this run is not affected; but anything else on this machine that checks the token's "+
+		"expiry (a JWT's exp) against the local clock will be off by as much. Set the clock right (NTP; a VM whose "+
+		"hardware clock keeps local time, or a drifting container host, are common causes).", faceki.ClockOffsetText(off)))
+}
+
+// setRedacted is the one way a value read from FACEKI reaches state, a plan
+// or an ephemeral result: set stores the model, and then every string in
+// raw, in nested objects and lists too, goes through the process's redactor,
+// but for the top-level attributes in keep (the token an attribute exists
+// to hand out). A new attribute cannot forget it.
+func setRedacted(ctx context.Context, rd *redact.Redactor, diags *diag.Diagnostics,
+	set func(context.Context, any) diag.Diagnostics, raw *tftypes.Value, model any, keep ...string) {
+	diags.Append(set(ctx, model)...)
+	if diags.HasError() {
+		return
+	}
+	redacted, err := tftypes.Transform(*raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+		if !v.Type().Is(tftypes.String) || !v.IsKnown() || v.IsNull() {
+			return v, nil
+		}
+		if steps := p.Steps(); len(steps) > 0 {
+			if name, ok := steps[0].(tftypes.AttributeName); ok && slices.Contains(keep, string(name)) {
+				return v, nil
+			}
+		}
+		var s string
+		if err := v.As(&s); err != nil {
+			return v, err
+		}
+		if r := rd.Redact(s); r != s {
+			return tftypes.NewValue(tftypes.String, r), nil
+		}
+		return v, nil
+	})
+	if err != nil {
+		*raw = tftypes.NewValue(raw.Type(), nil) // nothing unredacted stays behind
+		diags.AddError(sumProviderBug, rd.Redact(fmt.Sprintf("Redacting the values to store failed: %s. Please report this bug.", err)))
+		return
+	}
+	*raw = redacted
 }
 
 // errText is err's message without a trailing period, for sentences.

@@ -5,9 +5,13 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -49,9 +53,10 @@ var (
 // instance and every token any client fetched, and every diagnostic and log
 // line of the process passes through it.
 type FacekiProvider struct {
-	version string
-	tokens  *faceki.TokenCache
-	rd      *redact.Redactor
+	version     string
+	tokens      *faceki.TokenCache
+	rd          *redact.Redactor
+	clockWarned atomic.Bool
 }
 
 // New returns a factory for the provider, as providerserver expects.
@@ -108,7 +113,8 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 				Optional: true,
 				MarkdownDescription: "FACEKI API base URL. Defaults to the `" + EnvBaseURL + "` environment variable, " +
 					"else `" + faceki.DefaultBaseURL + "`. Must be `https://`; plain `http://` is accepted only to a " +
-					"loopback host (`localhost`, `127.0.0.1`, `[::1]`), for the FACEKI emulator and tests.",
+					"loopback host (`localhost`, `127.0.0.1`, `[::1]`), for the FACEKI emulator and tests. FACEKI's API " +
+					"sits at the host's root: a path (for a gateway in front of it) is kept, with a warning.",
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
@@ -121,7 +127,9 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 				Optional: true,
 				MarkdownDescription: fmt.Sprintf("Timeout of one request attempt, as a Go duration such as `\"30s\"` "+
 					"or `\"1m\"`, up to %s. Defaults to the `%s` environment variable, else `\"%s\"`. A token request "+
-					"takes at most `(max_retries + 1) × request_timeout` plus `max_retries` waits of at most %s each.",
+					"takes at most `(max_retries + 1) × request_timeout` plus `max_retries` waits of at most %s each, and "+
+					"so does an open of `faceki_access_token`, waiting for another process's lock on the token file "+
+					"included (it waits at most one `request_timeout` for it).",
 					maxRequestTimeout, EnvRequestTimeout, faceki.DefaultRequestTimeout, faceki.MaxRetryAfter),
 			},
 			"token_endpoint": schema.StringAttribute{
@@ -135,22 +143,26 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"token_cache": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Where tokens are kept between uses. `\"memory\"` (the default): within one provider " +
-					"process, nothing written anywhere; as the CLI starts a process per walk, an `apply` costs two token " +
-					"requests and a `plan` one. `\"file\"`: also in an encrypted file per account in `token_cache_dir`, so " +
-					"that every provider process on the machine, and later runs, share a token while it has `min_validity` " +
-					"left: one token request per token lifetime, as FACEKI asks. The file is sealed with AES-256-GCM under a " +
-					"key derived from the client secret; see the provider's page for the threat model. The " +
+					"process, nothing written anywhere; as the CLI starts a process per walk, an `apply` costs a token " +
+					"request per walk that opens the token (two when it has changes to apply) and a `plan` one. `\"file\"`: " +
+					"also in an encrypted file per account in `token_cache_dir`, so that every provider process on the " +
+					"machine, and later runs, share a token while it has `min_validity` left: one token request per token " +
+					"lifetime, as FACEKI asks. The file is sealed with AES-256-GCM under a key derived from the client " +
+					"secret; see the token cache guide for the threat model. The " +
 					"`faceki_access_token` data source never uses the file. Defaults to the `" + EnvTokenCache +
 					"` environment variable, else `\"memory\"`.",
 			},
 			"token_cache_dir": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "The directory of the token files when `token_cache` is `\"file\"`. Defaults to the `" +
+				MarkdownDescription: "The directory of the token files when `token_cache` is `\"file\"`: an absolute path, " +
+					"or one starting with `~/` for the home directory (a relative path is an error: the cache would move " +
+					"with the working directory). Defaults to the `" +
 					EnvTokenCacheDir + "` environment variable, else `terraform-provider-faceki` in the user's cache " +
 					"directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux and FreeBSD, `~/Library/Caches` on macOS, " +
-					"`%LocalAppData%` on Windows). It is created with mode 0700. A directory that is a symlink, or (on " +
-					"Unix) is not owned by the current user or is writable by group or others, is refused with a warning, " +
-					"and tokens are then kept in memory only.",
+					"`%LocalAppData%` on Windows). It is created with mode 0700. A directory that is a symlink, that cannot " +
+					"be written (a read-only filesystem, permissions), or (on Unix) is not owned by the current user or is " +
+					"writable by group or others, is refused with a warning naming the cause, and tokens are then kept in " +
+					"memory only.",
 			},
 		},
 	}
@@ -200,21 +212,34 @@ func (m providerModel) resolve(diags interface {
 	}
 	if !s.unknown["base_url"] && s.baseURL != "" {
 		if _, err := faceki.ParseBaseURL(s.baseURL); err != nil {
-			diags.AddAttributeError(path.Root("base_url"), "Invalid base_url",
-				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), errText(err))))
+			var cfgErr *faceki.ConfigError
+			msg := errText(err)
+			if errors.As(err, &cfgErr) {
+				msg = cfgErr.Msg // its Field is base_url, named already
+			}
+			diags.AddAttributeError(path.Root("base_url"), fmt.Sprintf(sumInvalid, "base_url"),
+				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), msg)))
 		}
+	}
+	if !s.unknown["token_cache_dir"] && s.tokenCacheDir != "" {
+		dir, err := expandCacheDir(s.tokenCacheDir)
+		if err != nil {
+			diags.AddAttributeError(path.Root("token_cache_dir"), fmt.Sprintf(sumInvalid, "token_cache_dir"),
+				rd.Redact(fmt.Sprintf("The %s is %q: %s.", source("token_cache_dir", m.TokenCacheDir, EnvTokenCacheDir), s.tokenCacheDir, errText(err))))
+		}
+		s.tokenCacheDir = dir
 	}
 	switch s.tokenCache {
 	case "", tokenCacheMemory, tokenCacheFile:
 	default:
-		diags.AddAttributeError(path.Root("token_cache"), "Invalid token_cache",
+		diags.AddAttributeError(path.Root("token_cache"), fmt.Sprintf(sumInvalid, "token_cache"),
 			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_cache", m.TokenCache, EnvTokenCache),
 				s.tokenCache, tokenCacheMemory, tokenCacheFile))
 	}
 	switch faceki.TokenEndpoint(s.tokenEndpoint) {
 	case "", faceki.EndpointAccessToken, faceki.EndpointGenerateToken:
 	default:
-		diags.AddAttributeError(path.Root("token_endpoint"), "Invalid token_endpoint",
+		diags.AddAttributeError(path.Root("token_endpoint"), fmt.Sprintf(sumInvalid, "token_endpoint"),
 			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint),
 				s.tokenEndpoint, faceki.EndpointAccessToken, faceki.EndpointGenerateToken))
 	}
@@ -224,13 +249,13 @@ func (m providerModel) resolve(diags interface {
 	case !m.MaxRetries.IsNull():
 		s.maxRetries = int(m.MaxRetries.ValueInt64())
 		if m.MaxRetries.ValueInt64() < 0 || m.MaxRetries.ValueInt64() > faceki.MaxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
+			diags.AddAttributeError(path.Root("max_retries"), fmt.Sprintf(sumInvalid, "max_retries"),
 				fmt.Sprintf("max_retries is %d; it must be between 0 and %d.", m.MaxRetries.ValueInt64(), faceki.MaxMaxRetries))
 		}
 	case os.Getenv(EnvMaxRetries) != "":
 		n, err := strconv.Atoi(os.Getenv(EnvMaxRetries))
 		if err != nil || n < 0 || n > faceki.MaxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), "Invalid "+EnvMaxRetries,
+			diags.AddAttributeError(path.Root("max_retries"), fmt.Sprintf(sumInvalid, EnvMaxRetries),
 				fmt.Sprintf("The environment variable %s is %q; it must be a whole number between 0 and %d.", EnvMaxRetries, os.Getenv(EnvMaxRetries), faceki.MaxMaxRetries))
 		}
 		s.maxRetries = n
@@ -238,7 +263,7 @@ func (m providerModel) resolve(diags interface {
 	if t := str("request_timeout", m.RequestTimeout, EnvRequestTimeout); t != "" {
 		d, err := time.ParseDuration(t)
 		if err != nil || d <= 0 || d > maxRequestTimeout {
-			diags.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
+			diags.AddAttributeError(path.Root("request_timeout"), fmt.Sprintf(sumInvalid, "request_timeout"),
 				fmt.Sprintf("The %s is %q; it must be a duration such as \"30s\" or \"2m\", above zero and at most %s.",
 					source("request_timeout", m.RequestTimeout, EnvRequestTimeout), t, maxRequestTimeout))
 		}
@@ -291,8 +316,9 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := &providerData{settings: s, rd: p.rd, log: logger{p.rd}}
+	data := &providerData{settings: s, rd: p.rd, log: logger{p.rd}, clockWarned: &p.clockWarned}
 	cacheDir := tokenCacheDir(s, &resp.Diagnostics)
+	warnBaseURLPath(s.baseURL, &resp.Diagnostics, p.rd)
 	if missing := s.missing(); missing == "" {
 		client, err := faceki.NewClient(faceki.Config{
 			BaseURL:        s.baseURL,
@@ -337,7 +363,7 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 	}
 	dir, err := faceki.DefaultCacheDir()
 	if err != nil {
-		diags.AddAttributeWarning(path.Root("token_cache_dir"), "FACEKI token cache directory not found",
+		diags.AddAttributeWarning(path.Root("token_cache_dir"), sumCacheDirNotFound,
 			fmt.Sprintf("token_cache is %q, but there is no user cache directory to keep the token file in (%s). Tokens "+
 				"are kept in memory only. Set token_cache_dir (or %s).", tokenCacheFile, errText(err), EnvTokenCacheDir))
 	}
@@ -347,10 +373,43 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 // tokenCacheWarning says why the token file is not used; the provider goes on
 // with its memory cache.
 func tokenCacheWarning(diags *diag.Diagnostics, rd *redact.Redactor, err error) {
-	diags.AddAttributeWarning(path.Root("token_cache_dir"), "FACEKI token cache directory not used",
+	diags.AddAttributeWarning(path.Root("token_cache_dir"), sumCacheDirNotUsed,
 		rd.Redact(fmt.Sprintf("%s. Tokens are kept in memory only, as with token_cache = %q. Use a directory of your own "+
-			"that only you can write to (chmod 700), not a symlink, or set token_cache_dir (or %s) to one.",
-			errText(err), tokenCacheMemory, EnvTokenCacheDir)))
+			"that you can write to and only you can (chmod 700), not a symlink, on a writable filesystem, or set "+
+			"token_cache_dir (or %s) to one.", errText(err), tokenCacheMemory, EnvTokenCacheDir)))
+}
+
+// expandCacheDir reads "~/" at the start of a token_cache_dir as the home
+// directory, as other providers' credential-file paths do, and refuses a
+// relative path: a cache that moves with the working directory is no cache.
+func expandCacheDir(dir string) (string, error) {
+	if rest, ok := strings.CutPrefix(dir, "~"); ok && (rest == "" || os.IsPathSeparator(rest[0])) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return dir, fmt.Errorf("it starts with ~, but there is no home directory to read it as (%s)", errText(err))
+		}
+		return filepath.Join(home, rest), nil
+	}
+	if !filepath.IsAbs(dir) {
+		return dir, fmt.Errorf("it must be an absolute path, or start with ~/ for the home directory: a relative " +
+			"path would move with the working directory, and so would the cache")
+	}
+	return dir, nil
+}
+
+// warnBaseURLPath says that a base_url with a path is unusual: FACEKI's API
+// sits at the host's root. The path is kept, since a gateway may need it.
+func warnBaseURLPath(baseURL string, diags *diag.Diagnostics, rd *redact.Redactor) {
+	u, err := faceki.ParseBaseURL(baseURL)
+	if baseURL == "" || err != nil || u.Path == "" {
+		return
+	}
+	root := *u
+	root.Path = ""
+	diags.AddAttributeWarning(path.Root("base_url"), sumBaseURLPath, rd.Redact(fmt.Sprintf("base_url is %q, with the path %q. "+
+		"FACEKI's API sits at the host's root (%s), so requests go to %s%s and the like. The path is kept, since a "+
+		"gateway in front of FACEKI may need it; if FACEKI answers 404, remove it.", u.String(), u.Path, root.String(),
+		u.String(), "/auth/api/access-token")))
 }
 
 // missing names the first setting a token request cannot do without.

@@ -8,19 +8,24 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
@@ -219,5 +224,178 @@ func TestRedactorPerProcess(t *testing.T) {
 	fields := b.log.redactFields(map[string]any{"quote": err.Error() + " " + secretA, "n": 3})
 	if leaks := findLeaks(map[string]string{"log fields": fmt.Sprint(fields)}, secretA, tokA.AccessToken); len(leaks) > 0 || fields["n"] != 3 {
 		t.Errorf("log fields %v: leaked %v", fields, leaks)
+	}
+}
+
+// configureWith calls p's Configure with attrs set in the provider block
+// (the rest from the environment) and returns its diagnostics and data.
+func configureWith(t *testing.T, p *FacekiProvider, attrs map[string]string) (diag.Diagnostics, *providerData) {
+	t.Helper()
+	ctx := context.Background()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	obj := as[tftypes.Object](t, schemaResp.Schema.Type().TerraformType(ctx))
+	vals := map[string]tftypes.Value{}
+	for name, at := range obj.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+		if v, ok := attrs[name]; ok {
+			vals[name] = tftypes.NewValue(tftypes.String, v)
+		}
+	}
+	var resp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
+	data, _ := resp.DataSourceData.(*providerData)
+	return resp.Diagnostics, data
+}
+
+// TestTokenCacheDirPaths: "~/" is the home directory, for the attribute and
+// its environment variable alike; a relative path is an error naming the
+// attribute (or the variable), since the cache would move with the working
+// directory.
+func TestTokenCacheDirPaths(t *testing.T) {
+	startEmulator(t, emulator.Options{})
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv(EnvTokenCache, "file")
+	for _, tc := range []struct {
+		attr, env, want, wantErr string
+	}{
+		{attr: "~/.cache/faceki", want: filepath.Join(home, ".cache", "faceki")},
+		{env: "~/.cache/faceki-env", want: filepath.Join(home, ".cache", "faceki-env")},
+		{attr: "~", want: home},
+		{attr: filepath.Join(home, "abs"), want: filepath.Join(home, "abs")},
+		{attr: "relative/cache", wantErr: `The attribute token_cache_dir is "relative/cache": it must be an absolute path, or start with ~/`},
+		{env: "./cache", wantErr: `The environment variable FACEKI_TOKEN_CACHE_DIR is "./cache": it must be an absolute path`},
+		{attr: "~other/cache", wantErr: `it must be an absolute path, or start with ~/ for the home directory`},
+	} {
+		t.Setenv(EnvTokenCacheDir, tc.env)
+		attrs := map[string]string{}
+		if tc.attr != "" {
+			attrs["token_cache_dir"] = tc.attr
+		}
+		diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), attrs)
+		if tc.wantErr != "" {
+			if !diags.HasError() || diags[0].Summary() != "Invalid token_cache_dir" || !strings.Contains(diags[0].Detail(), tc.wantErr) {
+				t.Errorf("%q/%q: %v, want an error with %q", tc.attr, tc.env, diags, tc.wantErr)
+			}
+			continue
+		}
+		if diags.HasError() {
+			t.Errorf("%q/%q: %v", tc.attr, tc.env, diags)
+			continue
+		}
+		if data.settings.tokenCacheDir != tc.want {
+			t.Errorf("%q/%q: token cache directory %q, want %q", tc.attr, tc.env, data.settings.tokenCacheDir, tc.want)
+		}
+		if fi, err := os.Stat(tc.want); err != nil || !fi.IsDir() {
+			t.Errorf("%q/%q: %s was not created: %v", tc.attr, tc.env, tc.want, err)
+		}
+	}
+	if _, err := os.Stat("~"); err == nil {
+		t.Error(`a directory named "~" was created in the working directory`)
+	}
+}
+
+// TestBaseURLPathWarning: a base_url with a path is kept (a gateway may need
+// it), with a warning naming the URL requests go to; one without gets none.
+func TestBaseURLPathWarning(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{})
+	diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"base_url": emu.URL + "/api"})
+	if diags.HasError() || len(diags) != 1 || diags[0].Summary() != sumBaseURLPath {
+		t.Fatalf("diagnostics = %v, want the one warning %q", diags, sumBaseURLPath)
+	}
+	wantContains(t, diags[0].Detail(), `with the path "/api"`, "FACEKI's API sits at the host's root ("+emu.URL+")",
+		"requests go to "+emu.URL+"/api/auth/api/access-token", "if FACEKI answers 404, remove it")
+	// The path is kept: the 404 that follows names the URL it tried.
+	_, err := data.client.SharedToken(context.Background(), time.Minute)
+	summary, detail, _ := describe(err)
+	if summary != sumRequestFailed || !strings.Contains(detail, "HTTP 404") || !strings.Contains(detail, "(URL: "+emu.URL+"/api/auth/api/access-token)") {
+		t.Errorf("error = %s: %s", summary, detail)
+	}
+	if strings.Contains(detail, "clientSecret") || strings.Contains(detail, "?") {
+		t.Errorf("the URL in the error has its query: %s", detail)
+	}
+	if diags, _ := configureWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"base_url": emu.URL + "/"}); len(diags) != 0 {
+		t.Errorf("base_url with a trailing slash: %v, want no diagnostic", diags)
+	}
+}
+
+// TestClockOffsetWarnedOncePerProcess: FACEKI's clock 2 h ahead of this
+// machine's, and 2 h behind: every read succeeds, with a token of FACEKI's
+// full hour, and the process says once, in a warning, by how much its
+// clock is off.
+func TestClockOffsetWarnedOncePerProcess(t *testing.T) {
+	for _, tc := range []struct {
+		clock time.Duration
+		want  string
+	}{{2 * time.Hour, "this machine's clock is 2h0m behind FACEKI's"}, {-2 * time.Hour, "this machine's clock is 2h0m ahead of FACEKI's"}} {
+		startEmulator(t, emulator.Options{Clock: tc.clock})
+		ctx := context.Background()
+		data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
+		ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
+		ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
+		var dsSchema datasource.SchemaResponse
+		ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
+		var warnings []string
+		for i := range 3 {
+			resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
+			ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatalf("FACEKI's clock %s, read %d: %v", tc.clock, i+1, resp.Diagnostics)
+			}
+			for _, d := range resp.Diagnostics.Warnings() {
+				warnings = append(warnings, d.Summary()+": "+d.Detail())
+			}
+			var m accessTokenModel
+			resp.State.Get(ctx, &m)
+			if left := m.ExpiresIn.ValueInt64(); left < 3590 || left > 3600 {
+				t.Errorf("FACEKI's clock %s: expires_in %d, want FACEKI's hour", tc.clock, left)
+			}
+		}
+		if len(warnings) != 1 || !strings.HasPrefix(warnings[0], sumClockOffset+": ") || !strings.Contains(warnings[0], tc.want) {
+			t.Errorf("FACEKI's clock %s: warnings %q, want one saying %q", tc.clock, warnings, tc.want)
+		}
+	}
+}
+
+// TestMinValidityHints: a min_validity that no token can meet is an error
+// naming the life FACEKI gives its tokens and what to ask for instead, and a
+// literal one of an hour or more is a warning at validation.
+func TestMinValidityHints(t *testing.T) {
+	_, detail, attr := describe(&faceki.LifetimeError{Lifetime: 59 * time.Minute, MinValidity: 2 * time.Hour,
+		ExpiresAt: time.Now().Add(59 * time.Minute), IssuedFor: time.Hour})
+	wantContains(t, detail, "FACEKI issues tokens for 1h0m0s; ask for at most that minus the time a run needs, e.g. 50m.")
+	if attr != "min_validity" {
+		t.Errorf("attribute %q, want min_validity", attr)
+	}
+	_, detail, _ = describe(&faceki.LifetimeError{Lifetime: 3 * time.Minute, MinValidity: 5 * time.Minute, IssuedFor: 4 * time.Minute})
+	wantContains(t, detail, "FACEKI issues tokens for 4m0s;", "e.g. 3m.")
+
+	ctx := context.Background()
+	r := as[*accessTokenEphemeralResource](t, NewAccessTokenEphemeralResource())
+	var sch ephemeral.SchemaResponse
+	r.Schema(ctx, ephemeral.SchemaRequest{}, &sch)
+	for mv, warn := range map[string]bool{"59m": false, "1h": true, "2h": true, "5m": false} {
+		obj := as[tftypes.Object](t, sch.Schema.Type().TerraformType(ctx))
+		vals := map[string]tftypes.Value{}
+		for name, at := range obj.AttributeTypes {
+			vals[name] = tftypes.NewValue(at, nil)
+		}
+		vals["min_validity"] = tftypes.NewValue(tftypes.String, mv)
+		var resp ephemeral.ValidateConfigResponse
+		r.ValidateConfig(ctx, ephemeral.ValidateConfigRequest{Config: tfsdk.Config{Schema: sch.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
+		got := len(resp.Diagnostics.Warnings()) == 1 && resp.Diagnostics.Warnings()[0].Summary() == sumLongValidity
+		if got != warn || resp.Diagnostics.HasError() {
+			t.Errorf("min_validity %s: %v, want a warning: %v", mv, resp.Diagnostics, warn)
+		}
+	}
+}
+
+func wantContains(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%q\n  does not contain %q", s, sub)
+		}
 	}
 }
