@@ -399,3 +399,17 @@ func wantContains(t *testing.T, s string, subs ...string) {
 		}
 	}
 }
+
+// TestInvalidBaseURLSaysItOnce: the error names base_url once, as the
+// attribute or the environment variable, not again in the client's words.
+func TestInvalidBaseURLSaysItOnce(t *testing.T) {
+	clearEnv(t)
+	diags, _ := configureWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"base_url": "http://sdk.faceki.com"})
+	if !diags.HasError() || diags[0].Summary() != "Invalid base_url" {
+		t.Fatalf("diagnostics = %v, want Invalid base_url", diags)
+	}
+	want := `The attribute base_url is invalid: "http://sdk.faceki.com" uses plain http:// to a non-loopback host; FACEKI requires https://`
+	if d := diags[0].Detail(); !strings.HasPrefix(d, want) || strings.Contains(d, "base_url: ") {
+		t.Errorf("detail = %q\nwant it to start with %q", d, want)
+	}
+}
