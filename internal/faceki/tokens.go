@@ -75,9 +75,9 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 	// A flight started for less validity than this caller needs may bring
 	// back a cached token too short for it: then a flight of its own, which
 	// fetches from FACEKI unless the file has a better token by then.
-	deadline := time.Now().Add(c.MaxDuration())
+	var deadline time.Time // set by the first flight this call starts: a memory hit costs no clock read
 	for try := 0; ; try++ {
-		tok, source, err := c.sharedToken(ctx, minValidity, deadline)
+		tok, source, err := c.sharedToken(ctx, minValidity, &deadline)
 		if err != nil {
 			var lifeErr *LifetimeError
 			if errors.As(err, &lifeErr) && source != fromFACEKI && try == 0 {
@@ -98,7 +98,7 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 
 // sharedToken is one pass of SharedToken; source says where the token (or
 // the token that was too short) came from.
-func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, deadline time.Time) (Token, string, error) {
+func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, deadline *time.Time) (Token, string, error) {
 	tc := c.cache
 	tc.mu.Lock()
 	e := tc.entries[c.cacheKey]
@@ -121,7 +121,10 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 	f := e.flight
 	leader := f == nil
 	if leader {
-		reqCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		if deadline.IsZero() {
+			*deadline = time.Now().Add(c.MaxDuration())
+		}
+		reqCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), *deadline)
 		reqCtx = context.WithValue(reqCtx, budgetKey{}, &budget{bound: c.MaxDuration()})
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
@@ -213,7 +216,7 @@ func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, 
 	case ctx.Err() != nil:
 	case c.log == nil:
 	case errors.Is(lockErr, ErrLockBusy):
-		c.log.Warn(ctx, "FACEKI token file locked by another process for longer than request_timeout; fetching a token anyway",
+		c.log.Warn(ctx, "FACEKI token file locked by another process for as long as an open waits; fetching a token anyway",
 			map[string]any{"waited": time.Since(start).Round(time.Millisecond).String()})
 	default:
 		c.log.Warn(ctx, "FACEKI token file lock failed; fetching a token anyway", map[string]any{"error": lockErr.Error()})

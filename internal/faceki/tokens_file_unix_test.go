@@ -125,7 +125,7 @@ func TestSharedTokenLogsLockCauses(t *testing.T) {
 	if _, err := c2.SharedToken(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	wantContains(t, log2.String(), "WARN FACEKI token file locked by another process for longer than request_timeout; fetching a token anyway")
+	wantContains(t, log2.String(), "WARN FACEKI token file locked by another process for as long as an open waits; fetching a token anyway map[waited:")
 	if got := emu.TokenRequests(); got != 2 {
 		t.Errorf("emulator saw %d token requests, want 2", got)
 	}
