@@ -6,8 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/faceki/terraform-provider-faceki/internal/testfs"
 )
 
 // TestFileStoreReadOnlyFilesystem: a cache directory on a read-only
@@ -15,17 +16,7 @@ import (
 // every lock and every save later. (As root, permission bits stop no
 // write: a tmpfs remounted read-only does. Skipped where mount is refused.)
 func TestFileStoreReadOnlyFilesystem(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ro")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0700"); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, 0) })
-	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		t.Skipf("cannot remount the tmpfs read-only: %v", err)
-	}
+	dir := testfs.ReadOnlyDir(t)
 	_, err := OpenFileStore(dir, fsAccount(fsSecret))
 	if err == nil || !strings.Contains(err.Error(), "cannot be written: read-only file system") {
 		t.Fatalf("OpenFileStore on a read-only filesystem: %v", err)

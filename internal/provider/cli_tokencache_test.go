@@ -14,6 +14,7 @@ import (
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+	"github.com/faceki/terraform-provider-faceki/internal/testfs"
 )
 
 // cachedConfig is tokenConfig with provisioners that run again on an apply
@@ -258,5 +259,31 @@ func TestCLI_tokenCacheRefusedDirectory(t *testing.T) {
 	}
 	if got := srv.TokenRequests(); got != 2 {
 		t.Errorf("apply made %d token requests, want 2", got)
+	}
+}
+
+// TestCLI_tokenCacheReadOnlyDirectory: with token_cache = "file" and a
+// directory on a read-only filesystem, the CLI shows the warning naming the
+// cause, and the run goes on with the memory cache. (A tmpfs remounted
+// read-only: as root, permission bits stop no write. Skipped where mount is
+// refused.)
+func TestCLI_tokenCacheReadOnlyDirectory(t *testing.T) {
+	cliPath(t)
+	dir := testfs.ReadOnlyDir(t)
+	srv := startEmulatorCLI(t, emulator.Options{})
+	w := newWorkspace(t, cachedConfig(1, ""), fileCacheEnv(srv, dir))
+	out := w.mustRun("apply", "-auto-approve")
+	if !match("Warning: "+sumCacheDirNotUsed, `token cache directory "`+dir+`" cannot be written: read-only file system`,
+		`Tokens are kept in memory only, as with token_cache = "memory"`).MatchString(out) {
+		t.Errorf("no warning naming the read-only filesystem:\n%s", out)
+	}
+	if got := srv.TokenRequests(); got != 2 {
+		t.Errorf("apply made %d token requests, want 2 (memory: one per walk)", got)
+	}
+	if got := len(srv.Bearers()); got != 1 {
+		t.Errorf("the KYC rules endpoint saw %d bearers, want 1", got)
+	}
+	if leaks := w.leaks(out, append([]string{testSecret}, srv.IssuedTokens()...)...); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -125,14 +123,10 @@ func TestAccessTokenDataSource_ownToken(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
-	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
-	var dsSchema datasource.SchemaResponse
-	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
+	read := dataSourceReader(t, as[*accessTokenDataSource](t, NewAccessTokenDataSource()), data)
 	seen := map[string]bool{shared.AccessToken: true}
 	for i := range 2 {
-		resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
-		ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+		resp := read()
 		if resp.Diagnostics.HasError() {
 			t.Fatal(resp.Diagnostics)
 		}
@@ -269,19 +263,12 @@ func TestAccessTokenDataSource_tokenTypeRedacted(t *testing.T) {
 				"access_token": token, "expires_in": 3600, "token_type": "BEARER " + strings.ToUpper(secret)}})
 			return string(b)
 		}})
-	ctx := context.Background()
-	data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
-	ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
-	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
-	var dsSchema datasource.SchemaResponse
-	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
-	resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
-	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+	resp := dataSourceReader(t, as[*accessTokenDataSource](t, NewAccessTokenDataSource()), configureEmpty(t, as[*FacekiProvider](t, New("test")())))()
 	if resp.Diagnostics.HasError() {
 		t.Fatal(resp.Diagnostics)
 	}
 	var m accessTokenModel
-	if diags := resp.State.Get(ctx, &m); diags.HasError() {
+	if diags := resp.State.Get(context.Background(), &m); diags.HasError() {
 		t.Fatal(diags)
 	}
 	if m.AccessToken.ValueString() != token {

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -287,14 +284,7 @@ func reflectingRules(bearer string) map[string]any {
 // that quote nothing are intact. Called directly, against the emulator.
 func TestKYCRules_reflectedTokenNeverReachesState(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{RulesFor: reflectingRules})
-	ctx := context.Background()
-	data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
-	ds := as[*kycRulesDataSource](t, NewKYCRulesDataSource())
-	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
-	var dsSchema datasource.SchemaResponse
-	ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
-	resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
-	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+	resp := dataSourceReader(t, as[*kycRulesDataSource](t, NewKYCRulesDataSource()), configureEmpty(t, as[*FacekiProvider](t, New("test")())))()
 	if resp.Diagnostics.HasError() {
 		t.Fatal(resp.Diagnostics)
 	}

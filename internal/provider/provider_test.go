@@ -181,6 +181,21 @@ func configureEmpty(t *testing.T, p *FacekiProvider) *providerData {
 	return as[*providerData](t, resp.DataSourceData)
 }
 
+// dataSourceReader configures ds with data, as the framework would, and
+// returns a function that reads it once with an empty configuration.
+func dataSourceReader(t *testing.T, ds datasource.DataSourceWithConfigure, data *providerData) func() datasource.ReadResponse {
+	t.Helper()
+	ctx := context.Background()
+	ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
+	var sch datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &sch)
+	return func() datasource.ReadResponse {
+		resp := datasource.ReadResponse{State: tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}}
+		ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: sch.Schema, Raw: nullObject(t, ctx, sch.Schema.Type())}}, &resp)
+		return resp
+	}
+}
+
 // TestRedactorPerProcess: one provider process has one redactor, fed by the
 // secret of every provider configuration and every token any of them
 // fetched. Configuration B talks to a server that quotes configuration A's
@@ -331,15 +346,10 @@ func TestClockOffsetWarnedOncePerProcess(t *testing.T) {
 	}{{2 * time.Hour, "this machine's clock is 2h0m behind FACEKI's"}, {-2 * time.Hour, "this machine's clock is 2h0m ahead of FACEKI's"}} {
 		startEmulator(t, emulator.Options{Clock: tc.clock})
 		ctx := context.Background()
-		data := configureEmpty(t, as[*FacekiProvider](t, New("test")()))
-		ds := as[*accessTokenDataSource](t, NewAccessTokenDataSource())
-		ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
-		var dsSchema datasource.SchemaResponse
-		ds.Schema(ctx, datasource.SchemaRequest{}, &dsSchema)
+		read := dataSourceReader(t, as[*accessTokenDataSource](t, NewAccessTokenDataSource()), configureEmpty(t, as[*FacekiProvider](t, New("test")())))
 		var warnings []string
 		for i := range 3 {
-			resp := datasource.ReadResponse{State: tfsdk.State{Schema: dsSchema.Schema, Raw: tftypes.NewValue(dsSchema.Schema.Type().TerraformType(ctx), nil)}}
-			ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: dsSchema.Schema, Raw: nullObject(t, ctx, dsSchema.Schema.Type())}}, &resp)
+			resp := read()
 			if resp.Diagnostics.HasError() {
 				t.Fatalf("FACEKI's clock %s, read %d: %v", tc.clock, i+1, resp.Diagnostics)
 			}
