@@ -3,8 +3,10 @@
 // the FACEKI emulator (in this process, with an added round trip), next to
 // the same configuration without the provider (the floor) and, optionally,
 // next to a naive build of the provider that makes one token request per open
-// (tools/bench/naive), and next to the provider with token_cache = "file"
-// and a warm token file. It prints wall times (medians of alternated runs)
+// (tools/bench/naive), next to the provider with token_cache = "file"
+// and a warm token file, and next to the bare framework provider
+// (tools/bench/bare: an ephemeral resource that returns a constant, the
+// least a provider can cost). It prints wall times (medians of alternated runs)
 // and the token requests the emulator saw per run, checks the issues'
 // targets, and measures the provider's binary size and start-up time.
 //
@@ -47,13 +49,14 @@ const (
 	fileCache    variant = "file" // the provider with token_cache = "file", the file warm
 	floor        variant = "floor"
 	naive        variant = "naive"
+	bare         variant = "bare" // tools/bench/bare: the framework's floor
 )
 
 type options struct {
 	runs, planRuns, schemaRuns int
 	ns                         []int
 	latencies                  []time.Duration
-	naive, file, build         bool
+	naive, file, bare, build   bool
 	tofu, bin                  string
 }
 
@@ -67,6 +70,7 @@ func main() {
 	flag.StringVar(&lats, "latency", "0s,150ms", "emulator round trips added to each token answer")
 	flag.BoolVar(&o.naive, "naive", true, "also run the naive provider (one token request per open)")
 	flag.BoolVar(&o.file, "file", true, `also run the provider with token_cache = "file" and a warm token file`)
+	flag.BoolVar(&o.bare, "bare", true, "also run the bare framework provider (an ephemeral resource that returns a constant)")
 	flag.BoolVar(&o.build, "build", true, "build the provider into -bin first, as `make build` does")
 	flag.StringVar(&o.tofu, "tofu", "bin/tofu", "the CLI")
 	flag.StringVar(&o.bin, "bin", "bin", "directory of terraform-provider-faceki")
@@ -150,7 +154,14 @@ func run(o options) error {
 			return err
 		}
 	}
-	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir} {
+	bareDir := filepath.Join(tmp, "bare")
+	if o.bare {
+		progress("==> building the bare framework provider (tools/bench/bare) into a temporary directory")
+		if err := goBuild(filepath.Join(bareDir, "terraform-provider-faceki"), "./tools/bench/bare", "-s -w"); err != nil {
+			return err
+		}
+	}
+	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir, bare: bareDir} {
 		p := filepath.Join(tmp, string(v)+".tfrc")
 		cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
 			"registry.opentofu.org/faceki/faceki", dir, "registry.terraform.io/faceki/faceki", dir)
@@ -306,6 +317,9 @@ func (h *harness) measure(srv *emulator.Server, n int, lat time.Duration) (*cell
 	}
 	if h.o.naive {
 		variants = append(variants, naive)
+	}
+	if h.o.bare {
+		variants = append(variants, bare)
 	}
 	c := &cell{n: n, latency: lat, apply: map[variant]series{}, plan: map[variant]series{}}
 	dirs := map[variant]string{}
@@ -583,6 +597,9 @@ func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli
 	if o.file {
 		reportFile(cells)
 	}
+	if o.bare {
+		reportBare(o, cells)
+	}
 
 	fmt.Println("\n## Targets")
 	byKey := map[[2]int64]*cell{}
@@ -678,6 +695,71 @@ func reportFile(cells []*cell) {
 	}
 }
 
+// reportBare compares the provider with the bare framework provider: medians
+// with the range of the runs, and the ratio of medians with the range of the
+// ratios of runs made side by side (one round of the alternation each).
+func reportBare(o options, cells []*cell) {
+	fmt.Printf("\n## Against the bare framework provider (tools/bench/bare): `tofu apply -auto-approve`, same runs; "+
+		"median (min-max) of %d, ratio of medians (range of the %d side-by-side ratios)\n\n", o.runs, o.runs)
+	head, rule := "| N | round trip | bare | memory (default) | memory / bare |", "|--:|--:|--:|--:|--:|"
+	if o.file {
+		head, rule = head+" file, warm | file / bare |", rule+"--:|--:|"
+	}
+	fmt.Println(head)
+	fmt.Println(rule)
+	for _, c := range cells {
+		b := c.apply[bare]
+		line := fmt.Sprintf("| %d | %s | %s | %s | %s |", c.n, ms(c.latency), b.spread(), c.apply[withProvider].spread(),
+			ratio(c.apply[withProvider], b))
+		if o.file {
+			line += fmt.Sprintf(" %s | %s |", c.apply[fileCache].spread(), ratio(c.apply[fileCache], b))
+		}
+		fmt.Println(line)
+	}
+	if !o.file {
+		return
+	}
+	for _, c := range cells {
+		if c.latency != 0 || (c.n != 1 && c.n < 50) {
+			continue
+		}
+		f, b := c.apply[fileCache].median(), c.apply[bare].median()
+		fmt.Printf("- target, N=%d at 0 ms: warm file within 5%% of the bare provider: %s vs %s (%.3f×): %s\n",
+			c.n, secs(f), secs(b), float64(f)/float64(b), verdict(float64(f) <= 1.05*float64(b)))
+	}
+}
+
+// spread is "median (min-max)".
+func (s series) spread() string {
+	if len(s) == 0 {
+		return "-"
+	}
+	lo, hi := s[0].wall, s[0].wall
+	for _, x := range s {
+		lo, hi = min(lo, x.wall), max(hi, x.wall)
+	}
+	return fmt.Sprintf("%.3f s (%.3f-%.3f)", s.median().Seconds(), lo.Seconds(), hi.Seconds())
+}
+
+// ratio is a's median over b's, with the range of a[i]/b[i]: runs of one
+// round of the alternation, made side by side.
+func ratio(a, b series) string {
+	if len(a) == 0 || len(b) == 0 {
+		return "-"
+	}
+	lo, hi := 0.0, 0.0
+	for i := range min(len(a), len(b)) {
+		r := float64(a[i].wall) / float64(b[i].wall)
+		if i == 0 || r < lo {
+			lo = r
+		}
+		if i == 0 || r > hi {
+			hi = r
+		}
+	}
+	return fmt.Sprintf("%.3f× (%.2f-%.2f)", float64(a.median())/float64(b.median()), lo, hi)
+}
+
 // checkTokens prints the token request targets and reports whether one failed.
 func checkTokens(o options, cells []*cell) (failed bool) {
 	for _, c := range cells {
@@ -686,6 +768,13 @@ func checkTokens(o options, cells []*cell) (failed bool) {
 			if !fok || f != 0 {
 				failed = true
 				fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with a warm token file, want 0\n", c.n, ms(c.latency), ft)
+			}
+		}
+		if o.bare {
+			bt, b, bok := c.apply[bare].tokens()
+			if !bok || b != 0 {
+				failed = true
+				fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with the bare provider, want 0\n", c.n, ms(c.latency), bt)
 			}
 		}
 		at, a, aok := c.apply[withProvider].tokens()
