@@ -10,10 +10,10 @@
 // CLI, one part at a time, to tell the CLI's share of the difference from
 // the provider's:
 //
-//	token    the constant is as long as a FACEKI token (a 624-byte JWT, as the emulator issues)
-//	attrs    the result has the real resource's other attributes: min_validity, token_type,
-//	         expires_in, expires_at
-//	renew    Open sets RenewAt and private data, as the real resource does
+//	token         the constant is as long as a FACEKI token (a 624-byte JWT, as the emulator issues)
+//	attrs         the result has the real resource's other attributes: min_validity, token_type,
+//	              expires_in, expires_at (or name them one by one)
+//	renew         Open sets RenewAt and private data, as the real resource does
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"log"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,24 +31,32 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-type options struct{ token, attrs, renew bool }
+// otherAttrs are the real result's attributes besides access_token.
+var otherAttrs = []string{"min_validity", "token_type", "expires_in", "expires_at"}
+
+type options struct {
+	token, renew bool
+	attrs        []string // of otherAttrs
+}
 
 func main() {
 	var o options
 	for _, s := range strings.Split(os.Getenv("BENCH_BARE"), ",") {
-		switch strings.TrimSpace(s) {
-		case "token":
+		switch s = strings.TrimSpace(s); {
+		case s == "token":
 			o.token = true
-		case "attrs":
-			o.attrs = true
-		case "renew":
+		case s == "renew":
 			o.renew = true
-		case "":
+		case s == "attrs":
+			o.attrs = otherAttrs
+		case slices.Contains(otherAttrs, s):
+			o.attrs = append(o.attrs, s)
+		case s == "":
 		default:
-			log.Fatalf("BENCH_BARE: unknown part %q (token, attrs, renew)", s)
+			log.Fatalf("BENCH_BARE: unknown part %q (token, attrs or %s, renew)", s, strings.Join(otherAttrs, ", "))
 		}
 	}
 	err := providerserver.Serve(context.Background(), func() provider.Provider { return bareProvider{o} },
@@ -83,18 +92,6 @@ func (p bareProvider) EphemeralResources(context.Context) []func() ephemeral.Eph
 // benchmark reads, sensitive as the real one.
 type constToken struct{ o options }
 
-type constModel struct {
-	AccessToken types.String `tfsdk:"access_token"`
-}
-
-type fullModel struct {
-	MinValidity types.String `tfsdk:"min_validity"`
-	AccessToken types.String `tfsdk:"access_token"`
-	TokenType   types.String `tfsdk:"token_type"`
-	ExpiresIn   types.Int64  `tfsdk:"expires_in"`
-	ExpiresAt   types.String `tfsdk:"expires_at"`
-}
-
 func (constToken) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_access_token"
 }
@@ -103,11 +100,15 @@ func (r constToken) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *e
 	attrs := map[string]eschema.Attribute{
 		"access_token": eschema.StringAttribute{Computed: true, Sensitive: true},
 	}
-	if r.o.attrs {
-		attrs["min_validity"] = eschema.StringAttribute{Optional: true}
-		attrs["token_type"] = eschema.StringAttribute{Computed: true}
-		attrs["expires_in"] = eschema.Int64Attribute{Computed: true}
-		attrs["expires_at"] = eschema.StringAttribute{Computed: true}
+	for _, name := range r.o.attrs {
+		switch name {
+		case "min_validity":
+			attrs[name] = eschema.StringAttribute{Optional: true}
+		case "expires_in":
+			attrs[name] = eschema.Int64Attribute{Computed: true}
+		default:
+			attrs[name] = eschema.StringAttribute{Computed: true}
+		}
 	}
 	resp.Schema = eschema.Schema{Attributes: attrs}
 }
@@ -122,19 +123,24 @@ func (r constToken) Open(ctx context.Context, _ ephemeral.OpenRequest, resp *eph
 	if r.o.token {
 		token = jwtSized
 	}
-	if !r.o.attrs {
-		resp.Diagnostics.Append(resp.Result.Set(ctx, constModel{AccessToken: types.StringValue(token)})...)
-	} else {
-		exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-		resp.Diagnostics.Append(resp.Result.Set(ctx, fullModel{
-			MinValidity: types.StringNull(), AccessToken: types.StringValue(token), TokenType: types.StringValue("Bearer"),
-			ExpiresIn: types.Int64Value(3600), ExpiresAt: types.StringValue(exp.Format(time.RFC3339)),
-		})...)
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	vals := map[string]tftypes.Value{"access_token": tftypes.NewValue(tftypes.String, token)}
+	for _, name := range r.o.attrs {
+		switch name {
+		case "min_validity":
+			vals[name] = tftypes.NewValue(tftypes.String, nil)
+		case "token_type":
+			vals[name] = tftypes.NewValue(tftypes.String, "Bearer")
+		case "expires_in":
+			vals[name] = tftypes.NewValue(tftypes.Number, 3600)
+		case "expires_at":
+			vals[name] = tftypes.NewValue(tftypes.String, exp.Format(time.RFC3339))
+		}
 	}
+	resp.Result.Raw = tftypes.NewValue(resp.Result.Raw.Type(), vals)
 	if r.o.renew {
-		exp := time.Now().Add(time.Hour)
 		resp.RenewAt = exp.Add(-time.Minute)
-		b, _ := json.Marshal(map[string]string{"expires_at": exp.UTC().Format(time.RFC3339)})
+		b, _ := json.Marshal(map[string]string{"expires_at": exp.Format(time.RFC3339)})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, "expiry", b)...)
 	}
 }
