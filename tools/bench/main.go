@@ -185,7 +185,11 @@ func run(o options) error {
 
 	cliVersion := h.cliVersion()
 	progress("==> measuring start-up: provider handshake and `tofu providers schema -json`")
-	startup, err := h.startup(provBin)
+	bareBin := ""
+	if o.bare {
+		bareBin = filepath.Join(bareDir, "terraform-provider-faceki")
+	}
+	startup, err := h.startup(provBin, bareBin)
 	if err != nil {
 		return err
 	}
@@ -431,10 +435,15 @@ type startup struct {
 	handshake      time.Duration // exec to go-plugin handshake line on stdout
 	schemaProvider time.Duration // `tofu providers schema -json`, config requiring faceki
 	schemaEmpty    time.Duration // the same, empty configuration
+	rpc            map[variant][]rpcStart
 }
 
-func (h *harness) startup(provBin string) (startup, error) {
+// startup measures the provider's start: the handshake line, the first
+// schema answer through go-plugin (next to the bare provider's, alternated,
+// when bareBin is set), and what `tofu providers schema -json` takes with it.
+func (h *harness) startup(provBin, bareBin string) (startup, error) {
 	var hs, withP, empty []time.Duration
+	rpc := map[variant][]rpcStart{}
 	pdir, edir := filepath.Join(h.tmp, "schema-provider"), filepath.Join(h.tmp, "schema-empty")
 	for _, d := range []string{pdir, edir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -452,6 +461,20 @@ func (h *harness) startup(provBin string) (startup, error) {
 			return startup{}, err
 		}
 		hs = append(hs, d)
+		bins := map[variant]string{withProvider: provBin}
+		if bareBin != "" {
+			bins[bare] = bareBin
+		}
+		for _, v := range []variant{withProvider, bare} {
+			if bins[v] == "" {
+				continue
+			}
+			r, err := startRPC(bins[v], append(slices.Clone(env), "BENCH_BARE="))
+			if err != nil {
+				return startup{}, err
+			}
+			rpc[v] = append(rpc[v], r)
+		}
 		for _, x := range []struct {
 			dir  string
 			into *[]time.Duration
@@ -468,7 +491,7 @@ func (h *harness) startup(provBin string) (startup, error) {
 			*x.into = append(*x.into, d)
 		}
 	}
-	return startup{handshake: medianOf(hs), schemaProvider: medianOf(withP), schemaEmpty: medianOf(empty)}, nil
+	return startup{handshake: medianOf(hs), schemaProvider: medianOf(withP), schemaEmpty: medianOf(empty), rpc: rpc}, nil
 }
 
 // countStarts counts the provider processes the CLI starts for one apply, one
@@ -556,6 +579,9 @@ func medianOf(d []time.Duration) time.Duration {
 // ---- report ----
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// msPrec is d in milliseconds with a decimal, for the start-up figures.
+func msPrec(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%d ms", d.Round(time.Millisecond).Milliseconds())
@@ -647,6 +673,19 @@ func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli
 	fmt.Println("\n## Provider")
 	fmt.Printf("- binary bin/terraform-provider-faceki (go build -trimpath -ldflags \"-s -w\"): %d bytes (%.1f MiB)\n", size, float64(size)/(1<<20))
 	fmt.Printf("- start to go-plugin handshake (exec until the gRPC server listens), median of %d: %s\n", o.schemaRuns, ms(su.handshake))
+	for _, v := range []variant{withProvider, bare} {
+		rs := su.rpc[v]
+		if len(rs) == 0 {
+			continue
+		}
+		var hs, sc []time.Duration
+		for _, r := range rs {
+			hs, sc = append(hs, r.handshake), append(sc, r.schema)
+		}
+		fmt.Printf("- %s, started as the CLI starts it (go-plugin, mTLS), median of %d: connected after %s, first GetProviderSchema "+
+			"answered after %s (%d bytes)\n", map[variant]string{withProvider: "provider", bare: "bare provider"}[v], len(rs),
+			msPrec(medianOf(hs)), msPrec(medianOf(sc)), rs[0].bytes)
+	}
 	fmt.Printf("- `tofu providers schema -json`, median of %d: %s with the provider, %s with an empty configuration: "+
 		"start to schema = %s\n", o.schemaRuns, ms(su.schemaProvider), ms(su.schemaEmpty), ms(su.schemaProvider-su.schemaEmpty))
 	fmt.Printf("- provider processes the CLI starts: %d per `tofu apply`, %d per `tofu plan` (N=1), %d per `tofu providers schema` "+
