@@ -281,8 +281,10 @@ var modelFields sync.Map // reflect.Type → []modelField
 // written on every open, that was most of the provider's own work per
 // instance.
 func fieldsOf(t reflect.Type) []modelField {
-	if fs, ok := modelFields.Load(t); ok {
-		return fs.([]modelField)
+	if cached, ok := modelFields.Load(t); ok {
+		if fs, ok := cached.([]modelField); ok {
+			return fs
+		}
 	}
 	var fs []modelField
 	for i := range t.NumField() {

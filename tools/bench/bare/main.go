@@ -85,7 +85,7 @@ func (bareProvider) Resources(context.Context) []func() resource.Resource { retu
 func (bareProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
 
 func (p bareProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
-	return []func() ephemeral.EphemeralResource{func() ephemeral.EphemeralResource { return constToken{p.o} }}
+	return []func() ephemeral.EphemeralResource{func() ephemeral.EphemeralResource { return constToken(p) }}
 }
 
 // constToken is faceki_access_token reduced to its one attribute the
