@@ -6,7 +6,9 @@
 // (tools/bench/naive), next to the provider with token_cache = "file"
 // and a warm token file, and next to the bare framework provider
 // (tools/bench/bare: an ephemeral resource that returns a constant, the
-// least a provider can cost). It prints wall times (medians of alternated runs)
+// least a provider can cost; at 0 ms also with the real result handed to
+// the CLI, without SDK log lines, and with both, to take the difference
+// apart). It prints wall times (medians of alternated runs)
 // and the token requests the emulator saw per run, checks the issues'
 // targets, and measures the provider's binary size and start-up time.
 //
@@ -50,13 +52,28 @@ const (
 	floor        variant = "floor"
 	naive        variant = "naive"
 	bare         variant = "bare" // tools/bench/bare: the framework's floor
+	// The bare provider with one difference from the real one at a time
+	// (-bare-parts, at 0 ms): the real result handed to the CLI
+	// (BENCH_BARE=token,attrs,renew), no SDK log lines (TF_LOG_SDK=OFF, as
+	// the real provider's main sets when no TF_LOG asks for them), both.
+	bareResult variant = "bare-result"
+	bareQuiet  variant = "bare-quiet"
+	bareLike   variant = "bare-like"
 )
+
+// bareParts are the bare variants with what each adds to the environment.
+var bareParts = map[variant][]string{
+	bareResult: {"BENCH_BARE=token,attrs,renew"},
+	bareQuiet:  {"TF_LOG_SDK=OFF"},
+	bareLike:   {"BENCH_BARE=token,attrs,renew", "TF_LOG_SDK=OFF"},
+}
 
 type options struct {
 	runs, planRuns, schemaRuns int
 	ns                         []int
 	latencies                  []time.Duration
 	naive, file, bare, build   bool
+	bareParts                  bool
 	tofu, bin                  string
 }
 
@@ -71,6 +88,8 @@ func main() {
 	flag.BoolVar(&o.naive, "naive", true, "also run the naive provider (one token request per open)")
 	flag.BoolVar(&o.file, "file", true, `also run the provider with token_cache = "file" and a warm token file`)
 	flag.BoolVar(&o.bare, "bare", true, "also run the bare framework provider (an ephemeral resource that returns a constant)")
+	flag.BoolVar(&o.bareParts, "bare-parts", true, "with -bare, at 0 ms also run it with the real resource's result "+
+		"(a FACEKI-sized token, the other attributes, RenewAt and private data), without SDK log lines, and with both")
 	flag.BoolVar(&o.build, "build", true, "build the provider into -bin first, as `make build` does")
 	flag.StringVar(&o.tofu, "tofu", "bin/tofu", "the CLI")
 	flag.StringVar(&o.bin, "bin", "bin", "directory of terraform-provider-faceki")
@@ -161,7 +180,9 @@ func run(o options) error {
 			return err
 		}
 	}
-	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir, bare: bareDir} {
+	o.bareParts = o.bareParts && o.bare
+	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir,
+		bare: bareDir, bareResult: bareDir, bareQuiet: bareDir, bareLike: bareDir} {
 		p := filepath.Join(tmp, string(v)+".tfrc")
 		cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
 			"registry.opentofu.org/faceki/faceki", dir, "registry.terraform.io/faceki/faceki", dir)
@@ -171,7 +192,8 @@ func run(o options) error {
 		h.cliCfg[v] = p
 	}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "FACEKI_") || strings.HasPrefix(k, "CHECKPOINT_") {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "FACEKI_") || strings.HasPrefix(k, "CHECKPOINT_") ||
+			k == "BENCH_BARE" {
 			continue
 		}
 		h.baseEnv = append(h.baseEnv, kv)
@@ -325,6 +347,9 @@ func (h *harness) measure(srv *emulator.Server, n int, lat time.Duration) (*cell
 	if h.o.bare {
 		variants = append(variants, bare)
 	}
+	if h.o.bareParts && lat == 0 {
+		variants = append(variants, bareResult, bareQuiet, bareLike)
+	}
 	c := &cell{n: n, latency: lat, apply: map[variant]series{}, plan: map[variant]series{}}
 	dirs := map[variant]string{}
 	for _, v := range variants {
@@ -378,7 +403,7 @@ func (h *harness) env(v variant, baseURL string) []string {
 	if v == fileCache {
 		env = append(env, "FACEKI_TOKEN_CACHE=file", "FACEKI_TOKEN_CACHE_DIR="+h.tokenDir)
 	}
-	return env
+	return append(env, bareParts[v]...)
 }
 
 // tofuRun runs the CLI in dir from an empty state and counts the token
@@ -469,7 +494,7 @@ func (h *harness) startup(provBin, bareBin string) (startup, error) {
 			if bins[v] == "" {
 				continue
 			}
-			r, err := startRPC(bins[v], append(slices.Clone(env), "BENCH_BARE="))
+			r, err := startRPC(bins[v], env)
 			if err != nil {
 				return startup{}, err
 			}
@@ -736,7 +761,8 @@ func reportFile(cells []*cell) {
 
 // reportBare compares the provider with the bare framework provider: medians
 // with the range of the runs, and the ratio of medians with the range of the
-// ratios of runs made side by side (one round of the alternation each).
+// ratios of runs made side by side (one round of the alternation each). With
+// -bare-parts, the difference at 0 ms taken apart.
 func reportBare(o options, cells []*cell) {
 	fmt.Printf("\n## Against the bare framework provider (tools/bench/bare): `tofu apply -auto-approve`, same runs; "+
 		"median (min-max) of %d, ratio of medians (range of the %d side-by-side ratios)\n\n", o.runs, o.runs)
@@ -755,16 +781,32 @@ func reportBare(o options, cells []*cell) {
 		}
 		fmt.Println(line)
 	}
-	if !o.file {
+	if o.file {
+		for _, c := range cells {
+			if c.latency != 0 || (c.n != 1 && c.n < 50) {
+				continue
+			}
+			f, b := c.apply[fileCache].median(), c.apply[bare].median()
+			fmt.Printf("- target, N=%d at 0 ms: warm file within 5%% of the bare provider: %s vs %s (%.3f×): %s\n",
+				c.n, secs(f), secs(b), float64(f)/float64(b), verdict(float64(f) <= 1.05*float64(b)))
+		}
+	}
+	if !o.bareParts {
 		return
 	}
+	fmt.Printf("\n## The difference at 0 ms taken apart: the bare provider with the real result (%s), without SDK log "+
+		"lines (%s, as the provider's main sets when no TF_LOG asks for them), and with both (like for like); ratios to bare\n\n",
+		strings.Join(bareParts[bareResult], " "), strings.Join(bareParts[bareQuiet], " "))
+	fmt.Println("| N | bare | real result | no SDK lines | both (like for like) | file, warm | file / like for like |")
+	fmt.Println("|--:|--:|--:|--:|--:|--:|--:|")
 	for _, c := range cells {
-		if c.latency != 0 || (c.n != 1 && c.n < 50) {
+		b := c.apply[bare]
+		if c.latency != 0 || len(c.apply[bareLike]) == 0 {
 			continue
 		}
-		f, b := c.apply[fileCache].median(), c.apply[bare].median()
-		fmt.Printf("- target, N=%d at 0 ms: warm file within 5%% of the bare provider: %s vs %s (%.3f×): %s\n",
-			c.n, secs(f), secs(b), float64(f)/float64(b), verdict(float64(f) <= 1.05*float64(b)))
+		fmt.Printf("| %d | %s | %s | %s | %s | %s | %s |\n", c.n, secs(b.median()), ratio(c.apply[bareResult], b),
+			ratio(c.apply[bareQuiet], b), ratio(c.apply[bareLike], b), ratio(c.apply[fileCache], b),
+			ratio(c.apply[fileCache], c.apply[bareLike]))
 	}
 }
 
@@ -809,11 +851,13 @@ func checkTokens(o options, cells []*cell) (failed bool) {
 				fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with a warm token file, want 0\n", c.n, ms(c.latency), ft)
 			}
 		}
-		if o.bare {
-			bt, b, bok := c.apply[bare].tokens()
-			if !bok || b != 0 {
-				failed = true
-				fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with the bare provider, want 0\n", c.n, ms(c.latency), bt)
+		for _, v := range []variant{bare, bareResult, bareQuiet, bareLike} {
+			if s := c.apply[v]; len(s) > 0 {
+				bt, b, bok := s.tokens()
+				if !bok || b != 0 {
+					failed = true
+					fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with %s, want 0\n", c.n, ms(c.latency), bt, v)
+				}
 			}
 		}
 		at, a, aok := c.apply[withProvider].tokens()
