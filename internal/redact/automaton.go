@@ -38,18 +38,26 @@ var canonTable = func() (t [256]byte) {
 // snapshot to match with.
 //
 // Transitions live in one arena of edges, a list per state, and a table for
-// the root: a provider process adds a secret and a token of a kilobyte
-// (thousands of states, most with one edge) and then matches a few short
-// strings, so building must cost little more than the patterns' length.
+// the root and for states whose list grew long: a provider process adds a
+// secret and a token of a kilobyte (thousands of states, most with one edge)
+// and then matches a few short strings, so building must cost little more
+// than the patterns' length; one that fetched thousands of tokens has states
+// with dozens of edges, which a list would make slow to extend.
 type automaton struct {
 	length []int32 // the longest string of each state
 	link   []int32 // suffix link; -1 at the root
 	minRun []int32 // shortest leaking run; math.MaxInt32 when none
 	maxRun int     // the largest minRun of any pattern
 	first  []int32 // each state's first edge in edges; -1 when none (the root's are in root)
+	degree []int32 // each state's number of edges in its list
+	table  []int32 // each state's index in tables, once its list grew long; else -1
 	edges  []edge
-	root   [256]int32 // the root's transitions; -1 when none
+	tables [][256]int32 // -1 where no edge
+	root   [256]int32   // the root's transitions; -1 when none
 }
+
+// tableEdges is how many edges move a state's transitions to a table.
+const tableEdges = 16
 
 // edge is a transition on b to state to; next is the state's next edge, or -1.
 type edge struct {
@@ -90,6 +98,8 @@ func (a *automaton) add(p pattern) {
 	a.link = slices.Grow(a.link, 2*len(p.text))
 	a.minRun = slices.Grow(a.minRun, 2*len(p.text))
 	a.first = slices.Grow(a.first, 2*len(p.text))
+	a.degree = slices.Grow(a.degree, 2*len(p.text))
+	a.table = slices.Grow(a.table, 2*len(p.text))
 	a.edges = slices.Grow(a.edges, 3*len(p.text))
 	last := int32(0)
 	for i := 0; i < len(p.text); i++ {
@@ -113,6 +123,8 @@ func (a *automaton) addState(length, link int32) int32 {
 	a.link = append(a.link, link)
 	a.minRun = append(a.minRun, math.MaxInt32)
 	a.first = append(a.first, -1)
+	a.degree = append(a.degree, 0)
+	a.table = append(a.table, -1)
 	return int32(len(a.length) - 1)
 }
 
@@ -120,6 +132,9 @@ func (a *automaton) addState(length, link int32) int32 {
 func (a *automaton) get(s int32, c byte) int32 {
 	if s == 0 {
 		return a.root[c]
+	}
+	if t := a.table[s]; t >= 0 {
+		return a.tables[t][c]
 	}
 	for e := a.first[s]; e >= 0; e = a.edges[e].next {
 		if a.edges[e].b == c {
@@ -135,6 +150,10 @@ func (a *automaton) set(s int32, c byte, to int32) {
 		a.root[c] = to
 		return
 	}
+	if t := a.table[s]; t >= 0 {
+		a.tables[t][c] = to
+		return
+	}
 	for e := a.first[s]; e >= 0; e = a.edges[e].next {
 		if a.edges[e].b == c {
 			a.edges[e].to = to
@@ -143,6 +162,23 @@ func (a *automaton) set(s int32, c byte, to int32) {
 	}
 	a.edges = append(a.edges, edge{next: a.first[s], to: to, b: c})
 	a.first[s] = int32(len(a.edges) - 1)
+	if a.degree[s]++; a.degree[s] >= tableEdges {
+		a.toTable(s)
+	}
+}
+
+// toTable moves the transitions of s from its list to a table of its own
+// (the list's edges stay in the arena, unused).
+func (a *automaton) toTable(s int32) {
+	var t [256]int32
+	for i := range t {
+		t[i] = -1
+	}
+	for e := a.first[s]; e >= 0; e = a.edges[e].next {
+		t[a.edges[e].b] = a.edges[e].to
+	}
+	a.tables = append(a.tables, t)
+	a.table[s], a.first[s] = int32(len(a.tables)-1), -1
 }
 
 // clone splits the shorter strings of q into a state of their own. They
@@ -152,10 +188,16 @@ func (a *automaton) set(s int32, c byte, to int32) {
 func (a *automaton) clone(q, length int32) int32 {
 	c := a.addState(length, a.link[q])
 	a.minRun[c] = a.minRun[q]
+	if t := a.table[q]; t >= 0 {
+		a.tables = append(a.tables, a.tables[t])
+		a.table[c], a.degree[c] = int32(len(a.tables)-1), a.degree[q]
+		return c
+	}
 	for e := a.first[q]; e >= 0; e = a.edges[e].next {
 		a.edges = append(a.edges, edge{next: a.first[c], to: a.edges[e].to, b: a.edges[e].b})
 		a.first[c] = int32(len(a.edges) - 1)
 	}
+	a.degree[c] = a.degree[q]
 	return c
 }
 
@@ -210,16 +252,21 @@ func (a *automaton) freeze() *matcher {
 	for s := range n {
 		m.dense[s] = -1
 		k := 0
-		if s == 0 {
+		switch {
+		case s == 0:
 			for _, to := range a.root {
 				if to >= 0 {
 					k++
 				}
 			}
-		} else {
-			for e := a.first[s]; e >= 0; e = a.edges[e].next {
-				k++
+		case a.table[s] >= 0:
+			for _, to := range a.tables[a.table[s]] {
+				if to >= 0 {
+					k++
+				}
 			}
+		default:
+			k = int(a.degree[s])
 		}
 		if s > 0 && k >= denseEdges {
 			m.dense[s] = int32(tables)
@@ -229,16 +276,26 @@ func (a *automaton) freeze() *matcher {
 	}
 	m.tables = make([][256]int32, tables)
 	for s := range n {
-		if s == 0 {
-			for b, to := range a.root {
+		lo := len(m.keys)
+		var tab *[256]int32
+		switch {
+		case s == 0:
+			tab = &a.root
+		case a.table[s] >= 0:
+			tab = &a.tables[a.table[s]]
+		}
+		if tab != nil {
+			for b, to := range tab {
 				if to >= 0 {
 					m.keys, m.dest = append(m.keys, byte(b)), append(m.dest, to)
 				}
 			}
+			if t := m.dense[s]; t >= 0 {
+				m.tables[t] = *tab
+			}
 			continue
 		}
 		// The list is newest first; insertion sort it by byte (lists are short).
-		lo := len(m.keys)
 		for e := a.first[s]; e >= 0; e = a.edges[e].next {
 			b, to := a.edges[e].b, a.edges[e].to
 			m.keys, m.dest = append(m.keys, b), append(m.dest, to)
