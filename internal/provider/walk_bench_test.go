@@ -2,8 +2,11 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -11,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -124,19 +126,28 @@ func check(b *testing.B, err error, diags []*tfprotov6.Diagnostic) {
 }
 
 // BenchmarkWalkBare is BenchmarkWalk's walk served by the bare framework
-// provider of tools/bench/bare (reduced to what the walk needs): the floor.
+// provider of tools/bench/bare, reduced to what the walk needs: the floor
+// ("constant": one attribute), and the same with the real resource's result
+// (a token's length, the other attributes, RenewAt and private data), for
+// the framework's share of handling that result.
 func BenchmarkWalkBare(b *testing.B) {
-	for _, n := range []int{1, 50} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				walkWith(b, n, func() provider.Provider { return bareProvider{} })
+	for _, result := range []bool{false, true} {
+		for _, n := range []int{1, 50} {
+			name := fmt.Sprintf("constant/N=%d", n)
+			if result {
+				name = fmt.Sprintf("result/N=%d", n)
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					walkWith(b, n, func() provider.Provider { return bareProvider{result} })
+				}
+			})
+		}
 	}
 }
 
-type bareProvider struct{}
+type bareProvider struct{ result bool }
 
 func (bareProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "faceki"
@@ -146,22 +157,42 @@ func (bareProvider) Configure(context.Context, provider.ConfigureRequest, *provi
 }
 func (bareProvider) Resources(context.Context) []func() resource.Resource       { return nil }
 func (bareProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
-func (bareProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
-	return []func() ephemeral.EphemeralResource{func() ephemeral.EphemeralResource { return bareToken{} }}
+func (p bareProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{func() ephemeral.EphemeralResource { return bareToken(p) }}
 }
 
-type bareToken struct{}
+type bareToken struct{ result bool }
 
 func (bareToken) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_access_token"
 }
-func (bareToken) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
-	resp.Schema = eschema.Schema{Attributes: map[string]eschema.Attribute{
-		"access_token": eschema.StringAttribute{Computed: true, Sensitive: true},
-	}}
+
+func (r bareToken) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	attrs := map[string]eschema.Attribute{"access_token": eschema.StringAttribute{Computed: true, Sensitive: true}}
+	if r.result {
+		attrs["min_validity"] = eschema.StringAttribute{Optional: true}
+		attrs["token_type"] = eschema.StringAttribute{Computed: true}
+		attrs["expires_in"] = eschema.Int64Attribute{Computed: true}
+		attrs["expires_at"] = eschema.StringAttribute{Computed: true}
+	}
+	resp.Schema = eschema.Schema{Attributes: attrs}
 }
-func (bareToken) Open(ctx context.Context, _ ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	resp.Diagnostics.Append(resp.Result.Set(ctx, struct {
-		AccessToken types.String `tfsdk:"access_token"`
-	}{types.StringValue("bare-constant-token")})...)
+
+func (r bareToken) Open(ctx context.Context, _ ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	if !r.result {
+		resp.Result.Raw = tftypes.NewValue(resp.Result.Raw.Type(), map[string]tftypes.Value{
+			"access_token": tftypes.NewValue(tftypes.String, "bare-constant-token")})
+		return
+	}
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	resp.Result.Raw = tftypes.NewValue(resp.Result.Raw.Type(), map[string]tftypes.Value{
+		"access_token": tftypes.NewValue(tftypes.String, strings.Repeat("t", 624)),
+		"min_validity": tftypes.NewValue(tftypes.String, nil),
+		"token_type":   tftypes.NewValue(tftypes.String, "Bearer"),
+		"expires_in":   tftypes.NewValue(tftypes.Number, 3600),
+		"expires_at":   tftypes.NewValue(tftypes.String, exp.Format(time.RFC3339)),
+	})
+	resp.RenewAt = exp.Add(-time.Minute)
+	private, _ := json.Marshal(map[string]string{"expires_at": exp.Format(time.RFC3339)})
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, "expiry", private)...)
 }
