@@ -102,6 +102,15 @@ func TestCLI_oneTokenPerWalk(t *testing.T) {
 			t.Errorf("bearer %d differs from bearer 0: the instances did not share one token", i)
 		}
 	}
+	// With TF_LOG set the provider writes its own lines and the SDK's
+	// (main's QuietUnlessShown turns them off only when no CLI shows them),
+	// so the leak check below reads them too.
+	trace := w.readFile("trace.log")
+	for _, line := range []string{"FACEKI provider configured", "FACEKI access token served", "@module=sdk.proto"} {
+		if !strings.Contains(trace, line) {
+			t.Errorf("the trace log has no %q line", line)
+		}
+	}
 	secrets := append([]string{testSecret}, srv.IssuedTokens()...)
 	if leaks := w.leaks(out+show+out2, secrets...); len(leaks) > 0 {
 		t.Errorf("leaked: %v", leaks)

@@ -120,8 +120,7 @@ func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req e
 // the configuration, its min_validity, and the configured client. The client
 // is nil when any of it failed.
 func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (*accessTokenModel, time.Duration, *faceki.Client) {
-	var m accessTokenModel
-	diags.Append(config.Get(ctx, &m)...)
+	m := accessTokenModel{MinValidity: minValidityOf(ctx, config, diags)}
 	if diags.HasError() {
 		return nil, 0, nil
 	}
@@ -145,18 +144,25 @@ const expiresAtDescription = "When the token expires, in RFC 3339 format, UTC: f
 	"clock (the `Date` of its answer; without one, this machine's clock), so that a machine whose clock is off still " +
 	"gets the token's real life."
 
+// minValidityOf reads min_validity, the one attribute a configuration of
+// faceki_access_token sets, alone (see fieldsOf).
+func minValidityOf(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) types.String {
+	var v types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("min_validity"), &v)...)
+	return v
+}
+
 // maxTokenLife is the longest FACEKI issues tokens for (3600 s).
 const maxTokenLife = time.Hour
 
 // validateMinValidity checks a literal min_validity at validation time, and
 // warns when it asks for as much as FACEKI's tokens ever live.
 func validateMinValidity(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
-	var m accessTokenModel
-	diags.Append(config.Get(ctx, &m)...)
-	if diags.HasError() || m.MinValidity.IsUnknown() {
+	v := minValidityOf(ctx, config, diags)
+	if diags.HasError() || v.IsUnknown() {
 		return
 	}
-	d, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
+	d, ok := parseMinValidity(v, func(summary, detail string) {
 		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
 	})
 	if ok && d >= maxTokenLife {
@@ -210,7 +216,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)
 	}
-	setRedacted(ctx, r.data.rd, &resp.Diagnostics, resp.Result.Set, &resp.Result.Raw, m, "access_token")
+	setRedacted(ctx, r.data.rd, &resp.Diagnostics, setRaw(&resp.Result.Raw), &resp.Result.Raw, m, "access_token")
 }
 
 // Renew cannot hand out a new token (the framework's Renew returns no

@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -215,30 +220,125 @@ func setRedacted(ctx context.Context, rd *redact.Redactor, diags *diag.Diagnosti
 	if diags.HasError() {
 		return
 	}
-	redacted, err := tftypes.Transform(*raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+	check := func(p *tftypes.AttributePath, v tftypes.Value) (redacted string, changed bool, err error) {
 		if !v.Type().Is(tftypes.String) || !v.IsKnown() || v.IsNull() {
-			return v, nil
+			return "", false, nil
 		}
 		if steps := p.Steps(); len(steps) > 0 {
 			if name, ok := steps[0].(tftypes.AttributeName); ok && slices.Contains(keep, string(name)) {
-				return v, nil
+				return "", false, nil
 			}
 		}
 		var s string
 		if err := v.As(&s); err != nil {
-			return v, err
+			return "", false, err
 		}
-		if r := rd.Redact(s); r != s {
-			return tftypes.NewValue(tftypes.String, r), nil
+		r := rd.Redact(s)
+		return r, r != s, nil
+	}
+	// Reading every string is cheaper than rebuilding the value, and nearly
+	// always finds nothing to replace: then the value stays as set.
+	changed := false
+	err := tftypes.Walk(*raw, func(p *tftypes.AttributePath, v tftypes.Value) (bool, error) {
+		if changed {
+			return false, nil
 		}
-		return v, nil
+		_, c, err := check(p, v)
+		changed = c
+		return err == nil, err
 	})
+	if err == nil && changed {
+		var redacted tftypes.Value
+		redacted, err = tftypes.Transform(*raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+			if r, c, err := check(p, v); err != nil || c {
+				return tftypes.NewValue(tftypes.String, r), err
+			}
+			return v, nil
+		})
+		if err == nil {
+			*raw = redacted
+		}
+	}
 	if err != nil {
 		*raw = tftypes.NewValue(raw.Type(), nil) // nothing unredacted stays behind
 		diags.AddError(sumProviderBug, rd.Redact(fmt.Sprintf("Redacting the values to store failed: %s. Please report this bug.", err)))
-		return
 	}
-	*raw = redacted
+}
+
+// modelField is a field of a model struct: its attribute name (the tfsdk
+// tag) and index.
+type modelField struct {
+	name  string
+	index int
+}
+
+// modelFields caches fieldsOf by type.
+var modelFields sync.Map // reflect.Type → []modelField
+
+// fieldsOf lists the attribute fields of a model struct, once per type. The
+// framework's Get and Set read the tags again on every call, compiling a
+// regular expression per field name (v1.19): for the models read and
+// written on every open, that was most of the provider's own work per
+// instance.
+func fieldsOf(t reflect.Type) []modelField {
+	if cached, ok := modelFields.Load(t); ok {
+		if fs, ok := cached.([]modelField); ok {
+			return fs
+		}
+	}
+	var fs []modelField
+	for i := range t.NumField() {
+		if name := t.Field(i).Tag.Get("tfsdk"); name != "" && name != "-" {
+			fs = append(fs, modelField{name: name, index: i})
+		}
+	}
+	modelFields.Store(t, fs)
+	return fs
+}
+
+// getModel reads config into *model attribute by attribute, as Config.Get
+// would, for a model whose fields are all attribute values (types.String,
+// types.Int64).
+func getModel(ctx context.Context, config tfsdk.Config, model any) diag.Diagnostics {
+	var diags diag.Diagnostics
+	v := reflect.ValueOf(model).Elem()
+	for _, f := range fieldsOf(v.Type()) {
+		diags.Append(config.GetAttribute(ctx, path.Root(f.name), v.Field(f.index).Addr().Interface())...)
+	}
+	return diags
+}
+
+// setRaw is a set for setRedacted that writes a model whose fields are all
+// attribute values into *raw, as a value of raw's object type, as the
+// framework's Set would. A model that does not match the type exactly (an
+// attribute missing or extra) is an error, as with Set.
+func setRaw(raw *tftypes.Value) func(context.Context, any) diag.Diagnostics {
+	return func(ctx context.Context, model any) diag.Diagnostics {
+		var diags diag.Diagnostics
+		ty := raw.Type()
+		v := reflect.Indirect(reflect.ValueOf(model))
+		fs := fieldsOf(v.Type())
+		vals := make(map[string]tftypes.Value, len(fs))
+		for _, f := range fs {
+			av, ok := v.Field(f.index).Interface().(attr.Value)
+			if !ok {
+				diags.AddError(sumProviderBug, fmt.Sprintf("Model field %s is a %s, not an attribute value. Please report this bug.", f.name, v.Field(f.index).Type()))
+				return diags
+			}
+			tv, err := av.ToTerraformValue(ctx)
+			if err != nil {
+				diags.AddError(sumProviderBug, fmt.Sprintf("Converting %s: %s. Please report this bug.", f.name, err))
+				return diags
+			}
+			vals[f.name] = tv
+		}
+		if err := tftypes.ValidateValue(ty, vals); err != nil {
+			diags.AddError(sumProviderBug, fmt.Sprintf("The result does not match the schema: %s. Please report this bug.", err))
+			return diags
+		}
+		*raw = tftypes.NewValue(ty, vals)
+		return diags
+	}
 }
 
 // errText is err's message without a trailing period, for sentences.
@@ -248,6 +348,41 @@ func errText(err error) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// Log levels, as Terraform and OpenTofu read them for a provider's log
+// lines, and as terraform-plugin-go reads them for this provider's own
+// logger and for the SDK's (protocol and framework).
+const (
+	envLog         = "TF_LOG"
+	envLogProvider = "TF_LOG_PROVIDER"
+	envLogThis     = "TF_LOG_PROVIDER_FACEKI" // TF_LOG_PROVIDER_ and the provider's type name
+	envLogSDK      = "TF_LOG_SDK"
+	logLevelOff    = "OFF"
+)
+
+// QuietUnlessShown turns this provider's log lines and the SDK's off when the
+// CLI that started the process will not show them. Terraform and OpenTofu
+// show a provider's lines only when TF_LOG_PROVIDER, else TF_LOG, names a
+// level other than OFF, and otherwise drop them unread; but the SDK logs
+// every RPC at trace regardless, and writing each line (JSON, the caller's
+// file and line, a write to the pipe) cost a tenth of an apply of 50
+// instances. A level set for this provider's logger or the SDK is kept.
+// Call it from main, before serving, and not in debug mode: there the
+// process's stderr is a terminal.
+func QuietUnlessShown() {
+	level := os.Getenv(envLogProvider)
+	if level == "" {
+		level = os.Getenv(envLog)
+	}
+	if level != "" && !strings.EqualFold(level, logLevelOff) {
+		return
+	}
+	for _, env := range []string{envLogThis, envLogSDK} {
+		if _, set := os.LookupEnv(env); !set {
+			_ = os.Setenv(env, logLevelOff)
+		}
+	}
 }
 
 // logger sends the provider's and the client's log lines to tflog, each

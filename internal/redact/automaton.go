@@ -3,7 +3,6 @@ package redact
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
 // pattern is a secret or a token in the form the redactor matches it, and
@@ -37,12 +36,33 @@ var canonTable = func() (t [256]byte) {
 // one pattern at a time (the construction is online), so a new token costs
 // its own length, not a rebuild of every pattern; freeze takes an immutable
 // snapshot to match with.
+//
+// Transitions live in one arena of edges, a list per state, and a table for
+// the root and for states whose list grew long: a provider process adds a
+// secret and a token of a kilobyte (thousands of states, most with one edge)
+// and then matches a few short strings, so building must cost little more
+// than the patterns' length; one that fetched thousands of tokens has states
+// with dozens of edges, which a list would make slow to extend.
 type automaton struct {
-	length []int32          // the longest string of each state
-	link   []int32          // suffix link; -1 at the root
-	minRun []int32          // shortest leaking run; math.MaxInt32 when none
-	maxRun int              // the largest minRun of any pattern
-	build  []map[byte]int32 // transitions
+	length []int32 // the longest string of each state
+	link   []int32 // suffix link; -1 at the root
+	minRun []int32 // shortest leaking run; math.MaxInt32 when none
+	maxRun int     // the largest minRun of any pattern
+	first  []int32 // each state's first edge in edges; -1 when none (the root's are in root)
+	degree []int32 // each state's number of edges in its list
+	table  []int32 // each state's index in tables, once its list grew long; else -1
+	edges  []edge
+	tables [][256]int32 // -1 where no edge
+	root   [256]int32   // the root's transitions; -1 when none
+}
+
+// tableEdges is how many edges move a state's transitions to a table.
+const tableEdges = 16
+
+// edge is a transition on b to state to; next is the state's next edge, or -1.
+type edge struct {
+	next, to int32
+	b        byte
 }
 
 // matcher is a frozen automaton: a table for the root, where every search
@@ -64,12 +84,23 @@ const denseEdges = 8
 
 func newAutomaton() *automaton {
 	a := &automaton{}
+	for i := range a.root {
+		a.root[i] = -1
+	}
 	a.addState(0, -1)
 	return a
 }
 
 // add inserts a pattern, or lowers the minRun of one already there.
 func (a *automaton) add(p pattern) {
+	// A pattern adds at most two states and three edges per byte.
+	a.length = slices.Grow(a.length, 2*len(p.text))
+	a.link = slices.Grow(a.link, 2*len(p.text))
+	a.minRun = slices.Grow(a.minRun, 2*len(p.text))
+	a.first = slices.Grow(a.first, 2*len(p.text))
+	a.degree = slices.Grow(a.degree, 2*len(p.text))
+	a.table = slices.Grow(a.table, 2*len(p.text))
+	a.edges = slices.Grow(a.edges, 3*len(p.text))
 	last := int32(0)
 	for i := 0; i < len(p.text); i++ {
 		last = a.extend(last, canon(p.text[i]))
@@ -79,7 +110,7 @@ func (a *automaton) add(p pattern) {
 	// state already has one as low (its ancestors do too).
 	s := int32(0)
 	for i := 0; i < len(p.text); i++ {
-		s = a.build[s][canon(p.text[i])]
+		s = a.get(s, canon(p.text[i]))
 		for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
 			a.minRun[v] = int32(p.minRun)
 		}
@@ -91,19 +122,82 @@ func (a *automaton) addState(length, link int32) int32 {
 	a.length = append(a.length, length)
 	a.link = append(a.link, link)
 	a.minRun = append(a.minRun, math.MaxInt32)
-	a.build = append(a.build, map[byte]int32{})
+	a.first = append(a.first, -1)
+	a.degree = append(a.degree, 0)
+	a.table = append(a.table, -1)
 	return int32(len(a.length) - 1)
+}
+
+// get is the transition from s on c, or -1.
+func (a *automaton) get(s int32, c byte) int32 {
+	if s == 0 {
+		return a.root[c]
+	}
+	if t := a.table[s]; t >= 0 {
+		return a.tables[t][c]
+	}
+	for e := a.first[s]; e >= 0; e = a.edges[e].next {
+		if a.edges[e].b == c {
+			return a.edges[e].to
+		}
+	}
+	return -1
+}
+
+// set makes the transition from s on c lead to to.
+func (a *automaton) set(s int32, c byte, to int32) {
+	if s == 0 {
+		a.root[c] = to
+		return
+	}
+	if t := a.table[s]; t >= 0 {
+		a.tables[t][c] = to
+		return
+	}
+	for e := a.first[s]; e >= 0; e = a.edges[e].next {
+		if a.edges[e].b == c {
+			a.edges[e].to = to
+			return
+		}
+	}
+	a.edges = append(a.edges, edge{next: a.first[s], to: to, b: c})
+	a.first[s] = int32(len(a.edges) - 1)
+	if a.degree[s]++; a.degree[s] >= tableEdges {
+		a.toTable(s)
+	}
+}
+
+// toTable moves the transitions of s from its list to a table of its own
+// (the list's edges stay in the arena, unused).
+func (a *automaton) toTable(s int32) {
+	var t [256]int32
+	for i := range t {
+		t[i] = -1
+	}
+	for e := a.first[s]; e >= 0; e = a.edges[e].next {
+		t[a.edges[e].b] = a.edges[e].to
+	}
+	a.tables = append(a.tables, t)
+	a.table[s], a.first[s] = int32(len(a.tables)-1), -1
 }
 
 // clone splits the shorter strings of q into a state of their own. They
 // occurred in every pattern q's did (they shared q's class until now), so
 // the clone starts with q's minRun; add lowers it for the new pattern.
+// q is never the root: the root has no incoming transition.
 func (a *automaton) clone(q, length int32) int32 {
 	c := a.addState(length, a.link[q])
 	a.minRun[c] = a.minRun[q]
-	for b, to := range a.build[q] {
-		a.build[c][b] = to
+	if t := a.table[q]; t >= 0 {
+		a.tables = append(a.tables, a.tables[t])
+		a.table[c], a.degree[c] = int32(len(a.tables)-1), a.degree[q]
+		return c
 	}
+	for e := a.first[q]; e >= 0; e = a.edges[e].next {
+		a.edges = append(a.edges, edge{next: a.first[c], to: a.edges[e].to, b: a.edges[e].b})
+		a.first[c] = int32(len(a.edges) - 1)
+	}
+	a.degree[c] = a.degree[q]
 	return c
 }
 
@@ -111,13 +205,13 @@ func (a *automaton) clone(q, length int32) int32 {
 // construction, generalized: a transition may already exist when another
 // pattern shares the prefix).
 func (a *automaton) extend(last int32, c byte) int32 {
-	if q, ok := a.build[last][c]; ok {
+	if q := a.get(last, c); q >= 0 {
 		if a.length[last]+1 == a.length[q] {
 			return q
 		}
 		cl := a.clone(q, a.length[last]+1)
-		for p := last; p != -1 && a.build[p][c] == q; p = a.link[p] {
-			a.build[p][c] = cl
+		for p := last; p != -1 && a.get(p, c) == q; p = a.link[p] {
+			a.set(p, c, cl)
 		}
 		a.link[q] = cl
 		return cl
@@ -125,22 +219,22 @@ func (a *automaton) extend(last int32, c byte) int32 {
 	cur := a.addState(a.length[last]+1, 0)
 	p := last
 	for ; p != -1; p = a.link[p] {
-		if _, ok := a.build[p][c]; ok {
+		if a.get(p, c) >= 0 {
 			break
 		}
-		a.build[p][c] = cur
+		a.set(p, c, cur)
 	}
 	if p == -1 {
 		return cur
 	}
-	q := a.build[p][c]
+	q := a.get(p, c)
 	if a.length[p]+1 == a.length[q] {
 		a.link[cur] = q
 		return cur
 	}
 	cl := a.clone(q, a.length[p]+1)
-	for ; p != -1 && a.build[p][c] == q; p = a.link[p] {
-		a.build[p][c] = cl
+	for ; p != -1 && a.get(p, c) == q; p = a.link[p] {
+		a.set(p, c, cl)
 	}
 	a.link[q], a.link[cur] = cl, cl
 	return cur
@@ -148,55 +242,77 @@ func (a *automaton) extend(last int32, c byte) int32 {
 
 // freeze returns a snapshot to match with: flat, sorted edge lists.
 func (a *automaton) freeze() *matcher {
-	type edge struct {
-		from int32
-		b    byte
-		to   int32
-	}
-	var edges []edge
-	for from, m := range a.build {
-		for b, to := range m {
-			edges = append(edges, edge{int32(from), b, to})
-		}
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].from != edges[j].from {
-			return edges[i].from < edges[j].from
-		}
-		return edges[i].b < edges[j].b
-	})
-	m := &matcher{minRun: slices.Clone(a.minRun), maxRun: a.maxRun}
-	for i := range m.root {
-		m.root[i] = -1
-	}
-	m.off = make([]int32, len(a.length)+1)
-	m.keys = make([]byte, len(edges))
-	m.dest = make([]int32, len(edges))
-	for i, e := range edges {
-		m.off[e.from+1]++
-		m.keys[i], m.dest[i] = e.b, e.to
-		if e.from == 0 {
-			m.root[e.b] = e.to
-		}
-	}
-	for s := 1; s < len(m.off); s++ {
-		m.off[s] += m.off[s-1]
-	}
-	m.dense = make([]int32, len(a.length))
-	for s := range m.dense {
+	n := len(a.length)
+	m := &matcher{minRun: slices.Clone(a.minRun), maxRun: a.maxRun, root: a.root}
+	m.off = make([]int32, n+1)
+	m.keys = make([]byte, 0, len(a.edges)+256)
+	m.dest = make([]int32, 0, len(a.edges)+256)
+	m.dense = make([]int32, n)
+	tables := 0
+	for s := range n {
 		m.dense[s] = -1
-		if s == 0 || m.off[s+1]-m.off[s] < denseEdges {
+		k := 0
+		switch {
+		case s == 0:
+			for _, to := range a.root {
+				if to >= 0 {
+					k++
+				}
+			}
+		case a.table[s] >= 0:
+			for _, to := range a.tables[a.table[s]] {
+				if to >= 0 {
+					k++
+				}
+			}
+		default:
+			k = int(a.degree[s])
+		}
+		if s > 0 && k >= denseEdges {
+			m.dense[s] = int32(tables)
+			tables++
+		}
+		m.off[s+1] = m.off[s] + int32(k)
+	}
+	m.tables = make([][256]int32, tables)
+	for s := range n {
+		lo := len(m.keys)
+		var tab *[256]int32
+		switch {
+		case s == 0:
+			tab = &a.root
+		case a.table[s] >= 0:
+			tab = &a.tables[a.table[s]]
+		}
+		if tab != nil {
+			for b, to := range tab {
+				if to >= 0 {
+					m.keys, m.dest = append(m.keys, byte(b)), append(m.dest, to)
+				}
+			}
+			if t := m.dense[s]; t >= 0 {
+				m.tables[t] = *tab
+			}
 			continue
 		}
-		var t [256]int32
-		for i := range t {
-			t[i] = -1
+		// The list is newest first; insertion sort it by byte (lists are short).
+		for e := a.first[s]; e >= 0; e = a.edges[e].next {
+			b, to := a.edges[e].b, a.edges[e].to
+			m.keys, m.dest = append(m.keys, b), append(m.dest, to)
+			for i := len(m.keys) - 1; i > lo && m.keys[i-1] > b; i-- {
+				m.keys[i], m.keys[i-1] = m.keys[i-1], m.keys[i]
+				m.dest[i], m.dest[i-1] = m.dest[i-1], m.dest[i]
+			}
 		}
-		for i := m.off[s]; i < m.off[s+1]; i++ {
-			t[m.keys[i]] = m.dest[i]
+		if t := m.dense[s]; t >= 0 {
+			tab := &m.tables[t]
+			for i := range tab {
+				tab[i] = -1
+			}
+			for i := lo; i < len(m.keys); i++ {
+				tab[m.keys[i]] = m.dest[i]
+			}
 		}
-		m.dense[s] = int32(len(m.tables))
-		m.tables = append(m.tables, t)
 	}
 	return m
 }

@@ -574,3 +574,76 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestAutomatonManyEdges is TestAutomatonMatchesNaive with a wide alphabet
+// and many patterns, as in a process that fetched many tokens: states get
+// enough edges for their transitions to move to tables, while the matcher
+// must still redact exactly what a brute-force search finds.
+func TestAutomatonManyEdges(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(propertySeed(t), 3))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-_.+ "
+	random := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	fold := func(s string) string { return strings.ReplaceAll(s, " ", "+") }
+	for i := 0; i < 20; i++ {
+		a := newAutomaton()
+		var ps []pattern
+		for n := 40 + rng.IntN(40); n > 0; n-- {
+			text := random(20 + rng.IntN(60))
+			p := pattern{text: text, minRun: 4 + rng.IntN(8)}
+			ps = append(ps, p)
+			a.add(p)
+		}
+		if len(a.tables) == 0 {
+			t.Fatal("no state has a table: the test does not reach them")
+		}
+		// Text made of pieces of the patterns and random runs.
+		var b strings.Builder
+		for b.Len() < 300 {
+			if rng.IntN(2) == 0 {
+				p := ps[rng.IntN(len(ps))].text
+				i := rng.IntN(len(p))
+				b.WriteString(p[i : i+rng.IntN(len(p)-i)+1])
+			} else {
+				b.WriteString(random(1 + rng.IntN(12)))
+			}
+		}
+		text := b.String()
+		// From each position, the longest run of each pattern (a longer
+		// string contains the shorter ones), marked when it is long enough.
+		want := make([]bool, len(text))
+		folded := fold(text)
+		for i := range text {
+			for _, p := range ps {
+				pt, l := fold(p.text), 0
+				for i+l < len(text) && strings.Contains(pt, folded[i:i+l+1]) {
+					l++
+				}
+				if l >= p.minRun {
+					for k := i; k < i+l; k++ {
+						want[k] = true
+					}
+				}
+			}
+		}
+		spans, ok := a.freeze().leaks(text, decodeBudget)
+		if !ok {
+			t.Fatal("budget spent on plain text")
+		}
+		got := make([]bool, len(text))
+		for _, s := range spans {
+			for k := s.start; k < s.end; k++ {
+				got[k] = true
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("text %q:\n got  %v\n want %v", text, got, want)
+		}
+	}
+}

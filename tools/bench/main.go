@@ -3,8 +3,12 @@
 // the FACEKI emulator (in this process, with an added round trip), next to
 // the same configuration without the provider (the floor) and, optionally,
 // next to a naive build of the provider that makes one token request per open
-// (tools/bench/naive), and next to the provider with token_cache = "file"
-// and a warm token file. It prints wall times (medians of alternated runs)
+// (tools/bench/naive), next to the provider with token_cache = "file"
+// and a warm token file, and next to the bare framework provider
+// (tools/bench/bare: an ephemeral resource that returns a constant, the
+// least a provider can cost; at 0 ms also with the real result handed to
+// the CLI, without SDK log lines, and with both, to take the difference
+// apart). It prints wall times (medians of alternated runs)
 // and the token requests the emulator saw per run, checks the issues'
 // targets, and measures the provider's binary size and start-up time.
 //
@@ -47,13 +51,29 @@ const (
 	fileCache    variant = "file" // the provider with token_cache = "file", the file warm
 	floor        variant = "floor"
 	naive        variant = "naive"
+	bare         variant = "bare" // tools/bench/bare: the framework's floor
+	// The bare provider with one difference from the real one at a time
+	// (-bare-parts, at 0 ms): the real result handed to the CLI
+	// (BENCH_BARE=token,attrs,renew), no SDK log lines (TF_LOG_SDK=OFF, as
+	// the real provider's main sets when no TF_LOG asks for them), both.
+	bareResult variant = "bare-result"
+	bareQuiet  variant = "bare-quiet"
+	bareLike   variant = "bare-like"
 )
+
+// bareParts are the bare variants with what each adds to the environment.
+var bareParts = map[variant][]string{
+	bareResult: {"BENCH_BARE=token,attrs,renew"},
+	bareQuiet:  {"TF_LOG_SDK=OFF"},
+	bareLike:   {"BENCH_BARE=token,attrs,renew", "TF_LOG_SDK=OFF"},
+}
 
 type options struct {
 	runs, planRuns, schemaRuns int
 	ns                         []int
 	latencies                  []time.Duration
-	naive, file, build         bool
+	naive, file, bare, build   bool
+	bareParts                  bool
 	tofu, bin                  string
 }
 
@@ -67,6 +87,9 @@ func main() {
 	flag.StringVar(&lats, "latency", "0s,150ms", "emulator round trips added to each token answer")
 	flag.BoolVar(&o.naive, "naive", true, "also run the naive provider (one token request per open)")
 	flag.BoolVar(&o.file, "file", true, `also run the provider with token_cache = "file" and a warm token file`)
+	flag.BoolVar(&o.bare, "bare", true, "also run the bare framework provider (an ephemeral resource that returns a constant)")
+	flag.BoolVar(&o.bareParts, "bare-parts", true, "with -bare, at 0 ms also run it with the real resource's result "+
+		"(a FACEKI-sized token, the other attributes, RenewAt and private data), without SDK log lines, and with both")
 	flag.BoolVar(&o.build, "build", true, "build the provider into -bin first, as `make build` does")
 	flag.StringVar(&o.tofu, "tofu", "bin/tofu", "the CLI")
 	flag.StringVar(&o.bin, "bin", "bin", "directory of terraform-provider-faceki")
@@ -150,7 +173,16 @@ func run(o options) error {
 			return err
 		}
 	}
-	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir} {
+	bareDir := filepath.Join(tmp, "bare")
+	if o.bare {
+		progress("==> building the bare framework provider (tools/bench/bare) into a temporary directory")
+		if err := goBuild(filepath.Join(bareDir, "terraform-provider-faceki"), "./tools/bench/bare", "-s -w"); err != nil {
+			return err
+		}
+	}
+	o.bareParts = o.bareParts && o.bare
+	for v, dir := range map[variant]string{withProvider: bin, fileCache: bin, floor: bin, naive: naiveDir,
+		bare: bareDir, bareResult: bareDir, bareQuiet: bareDir, bareLike: bareDir} {
 		p := filepath.Join(tmp, string(v)+".tfrc")
 		cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
 			"registry.opentofu.org/faceki/faceki", dir, "registry.terraform.io/faceki/faceki", dir)
@@ -160,7 +192,8 @@ func run(o options) error {
 		h.cliCfg[v] = p
 	}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "FACEKI_") || strings.HasPrefix(k, "CHECKPOINT_") {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "FACEKI_") || strings.HasPrefix(k, "CHECKPOINT_") ||
+			k == "BENCH_BARE" {
 			continue
 		}
 		h.baseEnv = append(h.baseEnv, kv)
@@ -174,7 +207,11 @@ func run(o options) error {
 
 	cliVersion := h.cliVersion()
 	progress("==> measuring start-up: provider handshake and `tofu providers schema -json`")
-	startup, err := h.startup(provBin)
+	bareBin := ""
+	if o.bare {
+		bareBin = filepath.Join(bareDir, "terraform-provider-faceki")
+	}
+	startup, err := h.startup(provBin, bareBin)
 	if err != nil {
 		return err
 	}
@@ -307,6 +344,12 @@ func (h *harness) measure(srv *emulator.Server, n int, lat time.Duration) (*cell
 	if h.o.naive {
 		variants = append(variants, naive)
 	}
+	if h.o.bare {
+		variants = append(variants, bare)
+	}
+	if h.o.bareParts && lat == 0 {
+		variants = append(variants, bareResult, bareQuiet, bareLike)
+	}
 	c := &cell{n: n, latency: lat, apply: map[variant]series{}, plan: map[variant]series{}}
 	dirs := map[variant]string{}
 	for _, v := range variants {
@@ -360,7 +403,7 @@ func (h *harness) env(v variant, baseURL string) []string {
 	if v == fileCache {
 		env = append(env, "FACEKI_TOKEN_CACHE=file", "FACEKI_TOKEN_CACHE_DIR="+h.tokenDir)
 	}
-	return env
+	return append(env, bareParts[v]...)
 }
 
 // tofuRun runs the CLI in dir from an empty state and counts the token
@@ -417,10 +460,15 @@ type startup struct {
 	handshake      time.Duration // exec to go-plugin handshake line on stdout
 	schemaProvider time.Duration // `tofu providers schema -json`, config requiring faceki
 	schemaEmpty    time.Duration // the same, empty configuration
+	rpc            map[variant][]rpcStart
 }
 
-func (h *harness) startup(provBin string) (startup, error) {
+// startup measures the provider's start: the handshake line, the first
+// schema answer through go-plugin (next to the bare provider's, alternated,
+// when bareBin is set), and what `tofu providers schema -json` takes with it.
+func (h *harness) startup(provBin, bareBin string) (startup, error) {
 	var hs, withP, empty []time.Duration
+	rpc := map[variant][]rpcStart{}
 	pdir, edir := filepath.Join(h.tmp, "schema-provider"), filepath.Join(h.tmp, "schema-empty")
 	for _, d := range []string{pdir, edir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -438,6 +486,20 @@ func (h *harness) startup(provBin string) (startup, error) {
 			return startup{}, err
 		}
 		hs = append(hs, d)
+		bins := map[variant]string{withProvider: provBin}
+		if bareBin != "" {
+			bins[bare] = bareBin
+		}
+		for _, v := range []variant{withProvider, bare} {
+			if bins[v] == "" {
+				continue
+			}
+			r, err := startRPC(bins[v], env)
+			if err != nil {
+				return startup{}, err
+			}
+			rpc[v] = append(rpc[v], r)
+		}
 		for _, x := range []struct {
 			dir  string
 			into *[]time.Duration
@@ -454,7 +516,7 @@ func (h *harness) startup(provBin string) (startup, error) {
 			*x.into = append(*x.into, d)
 		}
 	}
-	return startup{handshake: medianOf(hs), schemaProvider: medianOf(withP), schemaEmpty: medianOf(empty)}, nil
+	return startup{handshake: medianOf(hs), schemaProvider: medianOf(withP), schemaEmpty: medianOf(empty), rpc: rpc}, nil
 }
 
 // countStarts counts the provider processes the CLI starts for one apply, one
@@ -543,6 +605,9 @@ func medianOf(d []time.Duration) time.Duration {
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
+// msPrec is d in milliseconds with a decimal, for the start-up figures.
+func msPrec(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%d ms", d.Round(time.Millisecond).Milliseconds())
 }
@@ -582,6 +647,9 @@ func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli
 
 	if o.file {
 		reportFile(cells)
+	}
+	if o.bare {
+		reportBare(o, cells)
 	}
 
 	fmt.Println("\n## Targets")
@@ -630,6 +698,19 @@ func report(o options, cells []*cell, size int64, su startup, starts [3]int, cli
 	fmt.Println("\n## Provider")
 	fmt.Printf("- binary bin/terraform-provider-faceki (go build -trimpath -ldflags \"-s -w\"): %d bytes (%.1f MiB)\n", size, float64(size)/(1<<20))
 	fmt.Printf("- start to go-plugin handshake (exec until the gRPC server listens), median of %d: %s\n", o.schemaRuns, ms(su.handshake))
+	for _, v := range []variant{withProvider, bare} {
+		rs := su.rpc[v]
+		if len(rs) == 0 {
+			continue
+		}
+		var hs, sc []time.Duration
+		for _, r := range rs {
+			hs, sc = append(hs, r.handshake), append(sc, r.schema)
+		}
+		fmt.Printf("- %s, started as the CLI starts it (go-plugin, mTLS), median of %d: connected after %s, first GetProviderSchema "+
+			"answered after %s (%d bytes)\n", map[variant]string{withProvider: "provider", bare: "bare provider"}[v], len(rs),
+			msPrec(medianOf(hs)), msPrec(medianOf(sc)), rs[0].bytes)
+	}
 	fmt.Printf("- `tofu providers schema -json`, median of %d: %s with the provider, %s with an empty configuration: "+
 		"start to schema = %s\n", o.schemaRuns, ms(su.schemaProvider), ms(su.schemaEmpty), ms(su.schemaProvider-su.schemaEmpty))
 	fmt.Printf("- provider processes the CLI starts: %d per `tofu apply`, %d per `tofu plan` (N=1), %d per `tofu providers schema` "+
@@ -678,6 +759,88 @@ func reportFile(cells []*cell) {
 	}
 }
 
+// reportBare compares the provider with the bare framework provider: medians
+// with the range of the runs, and the ratio of medians with the range of the
+// ratios of runs made side by side (one round of the alternation each). With
+// -bare-parts, the difference at 0 ms taken apart.
+func reportBare(o options, cells []*cell) {
+	fmt.Printf("\n## Against the bare framework provider (tools/bench/bare): `tofu apply -auto-approve`, same runs; "+
+		"median (min-max) of %d, ratio of medians (range of the %d side-by-side ratios)\n\n", o.runs, o.runs)
+	head, rule := "| N | round trip | bare | memory (default) | memory / bare |", "|--:|--:|--:|--:|--:|"
+	if o.file {
+		head, rule = head+" file, warm | file / bare |", rule+"--:|--:|"
+	}
+	fmt.Println(head)
+	fmt.Println(rule)
+	for _, c := range cells {
+		b := c.apply[bare]
+		line := fmt.Sprintf("| %d | %s | %s | %s | %s |", c.n, ms(c.latency), b.spread(), c.apply[withProvider].spread(),
+			ratio(c.apply[withProvider], b))
+		if o.file {
+			line += fmt.Sprintf(" %s | %s |", c.apply[fileCache].spread(), ratio(c.apply[fileCache], b))
+		}
+		fmt.Println(line)
+	}
+	if o.file {
+		for _, c := range cells {
+			if c.latency != 0 || (c.n != 1 && c.n < 50) {
+				continue
+			}
+			f, b := c.apply[fileCache].median(), c.apply[bare].median()
+			fmt.Printf("- target, N=%d at 0 ms: warm file within 5%% of the bare provider: %s vs %s (%.3f×): %s\n",
+				c.n, secs(f), secs(b), float64(f)/float64(b), verdict(float64(f) <= 1.05*float64(b)))
+		}
+	}
+	if !o.bareParts {
+		return
+	}
+	fmt.Printf("\n## The difference at 0 ms taken apart: the bare provider with the real result (%s), without SDK log "+
+		"lines (%s, as the provider's main sets when no TF_LOG asks for them), and with both (like for like); ratios to bare\n\n",
+		strings.Join(bareParts[bareResult], " "), strings.Join(bareParts[bareQuiet], " "))
+	fmt.Println("| N | bare | real result | no SDK lines | both (like for like) | file, warm | file / like for like |")
+	fmt.Println("|--:|--:|--:|--:|--:|--:|--:|")
+	for _, c := range cells {
+		b := c.apply[bare]
+		if c.latency != 0 || len(c.apply[bareLike]) == 0 {
+			continue
+		}
+		fmt.Printf("| %d | %s | %s | %s | %s | %s | %s |\n", c.n, secs(b.median()), ratio(c.apply[bareResult], b),
+			ratio(c.apply[bareQuiet], b), ratio(c.apply[bareLike], b), ratio(c.apply[fileCache], b),
+			ratio(c.apply[fileCache], c.apply[bareLike]))
+	}
+}
+
+// spread is "median (min-max)".
+func (s series) spread() string {
+	if len(s) == 0 {
+		return "-"
+	}
+	lo, hi := s[0].wall, s[0].wall
+	for _, x := range s {
+		lo, hi = min(lo, x.wall), max(hi, x.wall)
+	}
+	return fmt.Sprintf("%.3f s (%.3f-%.3f)", s.median().Seconds(), lo.Seconds(), hi.Seconds())
+}
+
+// ratio is a's median over b's, with the range of a[i]/b[i]: runs of one
+// round of the alternation, made side by side.
+func ratio(a, b series) string {
+	if len(a) == 0 || len(b) == 0 {
+		return "-"
+	}
+	lo, hi := 0.0, 0.0
+	for i := range min(len(a), len(b)) {
+		r := float64(a[i].wall) / float64(b[i].wall)
+		if i == 0 || r < lo {
+			lo = r
+		}
+		if i == 0 || r > hi {
+			hi = r
+		}
+	}
+	return fmt.Sprintf("%.3f× (%.2f-%.2f)", float64(a.median())/float64(b.median()), lo, hi)
+}
+
 // checkTokens prints the token request targets and reports whether one failed.
 func checkTokens(o options, cells []*cell) (failed bool) {
 	for _, c := range cells {
@@ -686,6 +849,15 @@ func checkTokens(o options, cells []*cell) (failed bool) {
 			if !fok || f != 0 {
 				failed = true
 				fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with a warm token file, want 0\n", c.n, ms(c.latency), ft)
+			}
+		}
+		for _, v := range []variant{bare, bareResult, bareQuiet, bareLike} {
+			if s := c.apply[v]; len(s) > 0 {
+				bt, b, bok := s.tokens()
+				if !bok || b != 0 {
+					failed = true
+					fmt.Printf("- FAIL: N=%d, %s: %s token requests per apply with %s, want 0\n", c.n, ms(c.latency), bt, v)
+				}
 			}
 		}
 		at, a, aok := c.apply[withProvider].tokens()

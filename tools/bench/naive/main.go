@@ -23,6 +23,7 @@ import (
 const version = "naive"
 
 func main() {
+	provider.QuietUnlessShown() // as the real provider's main
 	err := providerserver.Serve(context.Background(), func() fwprovider.Provider {
 		return &naiveProvider{Provider: provider.New(version)()}
 	}, providerserver.ServeOpts{Address: "registry.terraform.io/faceki/faceki"})
