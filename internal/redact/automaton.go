@@ -314,18 +314,31 @@ func (a *automaton) freeze() *matcher {
 			}
 		}
 	}
+	// Tables answer for every byte, folded or not, so that most steps look
+	// up one table, not the fold first.
+	foldTable(&m.root)
+	for t := range m.tables {
+		foldTable(&m.tables[t])
+	}
 	return m
+}
+
+// foldTable gives each byte the transition of its canonical form.
+func foldTable(t *[256]int32) {
+	for b := range t {
+		t[b] = t[canon(byte(b))]
+	}
 }
 
 // next is the state after reading b in state s, or -1.
 func (m *matcher) next(s int32, b byte) int32 {
-	b = canon(b)
 	if s == 0 {
 		return m.root[b]
 	}
 	if t := m.dense[s]; t >= 0 {
 		return m.tables[t][b]
 	}
+	b = canon(b)
 	for i := m.off[s]; i < m.off[s+1]; i++ {
 		if m.keys[i] == b {
 			return m.dest[i]
