@@ -358,9 +358,9 @@ type answer struct {
 	body     []byte // capped at MaxResponseBytes
 	sent     time.Time
 	attempts int
-	url      string    // without its query
-	date     time.Time // FACEKI's clock: the Date header, zero when absent
-	received time.Time // this machine's clock when the answer came
+	url      string        // without its query
+	date     time.Time     // FACEKI's clock: the Date header, zero when absent
+	offset   time.Duration // this machine's clock ahead of date when the answer came
 }
 
 // do sends req with retries and returns the final answer. Every error it
@@ -369,7 +369,8 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	var rec attempts
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
 	resp, err := c.http.Do(req)
-	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load()), url: redactURL(req.URL), received: time.Now()}
+	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load()), url: redactURL(req.URL)}
+	received := time.Now()
 	if resp != nil {
 		// The passthrough error handler can return a response with an error
 		// (e.g. cancelled as it arrived): close it either way.
@@ -380,8 +381,8 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	}
 	ans.status = resp.StatusCode
 	if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
-		ans.date = d
-		c.clock.Store(int64(ans.received.Sub(d).Round(time.Second)))
+		ans.date, ans.offset = d, received.Sub(d).Round(time.Second)
+		c.clock.Store(int64(ans.offset))
 		c.clockKnown.Store(true)
 	}
 	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))

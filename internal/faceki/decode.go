@@ -138,9 +138,7 @@ func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMe
 	if ok && secs > 0 {
 		fromBody = sent.Add(time.Duration(secs) * time.Second).UTC()
 	}
-	if !ans.date.IsZero() {
-		tok.ClockOffset = ans.received.Sub(ans.date).Round(time.Second)
-	}
+	tok.ClockOffset = ans.offset
 	if exp, ok := jwtExpiry(tok.AccessToken); ok {
 		fromJWT = exp.UTC()
 		if !ans.date.IsZero() {
