@@ -528,14 +528,7 @@ func TestRedactFailsClosed(t *testing.T) {
 func TestAutomatonMatchesNaive(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(propertySeed(t), 2))
-	const alphabet = "abAB+ c" // few letters: many shared substrings, and the case and +/space folds
-	random := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
+	random := randomOver(rng, "abAB+ c") // few letters: many shared substrings, and the case and +/space folds
 	fold := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "+")) }
 	for i := 0; i < 500; i++ {
 		a := newAutomaton()
@@ -559,20 +552,38 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 				}
 			}
 		}
-		spans, ok := a.freeze().leaks(text, decodeBudget)
-		if !ok {
-			t.Fatal("budget spent on plain text")
-		}
-		got := make([]bool, len(text))
-		for _, s := range spans {
-			for k := s.start; k < s.end; k++ {
-				got[k] = true
-			}
-		}
-		if !slices.Equal(got, want) {
+		if got := redactedBytes(t, a, text); !slices.Equal(got, want) {
 			t.Fatalf("patterns %+v, text %q:\n got  %v\n want %v", ps, text, got, want)
 		}
 	}
+}
+
+// randomOver returns random strings of the given length over alphabet.
+func randomOver(rng *rand.Rand, alphabet string) func(n int) string {
+	return func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+}
+
+// redactedBytes marks the bytes of text, which has no escapes, that a's
+// matcher redacts.
+func redactedBytes(t *testing.T, a *automaton, text string) []bool {
+	t.Helper()
+	spans, ok := a.freeze().leaks(text, decodeBudget)
+	if !ok {
+		t.Fatal("budget spent on plain text")
+	}
+	got := make([]bool, len(text))
+	for _, s := range spans {
+		for k := s.start; k < s.end; k++ {
+			got[k] = true
+		}
+	}
+	return got
 }
 
 // TestAutomatonManyEdges is TestAutomatonMatchesNaive with a wide alphabet
@@ -582,14 +593,7 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 func TestAutomatonManyEdges(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(propertySeed(t), 3))
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-_.+ "
-	random := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
+	random := randomOver(rng, "abcdefghijklmnopqrstuvwxyz0123456789-_.+ ")
 	fold := func(s string) string { return strings.ReplaceAll(s, " ", "+") }
 	for i := 0; i < 20; i++ {
 		a := newAutomaton()
@@ -632,17 +636,7 @@ func TestAutomatonManyEdges(t *testing.T) {
 				}
 			}
 		}
-		spans, ok := a.freeze().leaks(text, decodeBudget)
-		if !ok {
-			t.Fatal("budget spent on plain text")
-		}
-		got := make([]bool, len(text))
-		for _, s := range spans {
-			for k := s.start; k < s.end; k++ {
-				got[k] = true
-			}
-		}
-		if !slices.Equal(got, want) {
+		if got := redactedBytes(t, a, text); !slices.Equal(got, want) {
 			t.Fatalf("text %q:\n got  %v\n want %v", text, got, want)
 		}
 	}
