@@ -15,6 +15,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/bin
+# shellcheck source=tools/lib.sh
+. "$root/tools/lib.sh"
 command -v curl >/dev/null || { echo "the demo's provisioner needs curl: apt-get install -y curl" >&2; exit 1; }
 
 # cli_kind_version CLI prints "OpenTofu 1.12.6" or "Terraform 1.11.4", or
@@ -102,29 +104,13 @@ esac
 # line, which every user of the machine can read (ps).
 "$bin/faceki-emulator" -listen "$listen" >"$work/emulator.log" 2>&1 &
 emu_pid=$!
-for _ in $(seq 100); do
-  FACEKI_BASE_URL=$(sed -n 's/^FACEKI emulator listening on //p' "$work/emulator.log")
-  [ -n "$FACEKI_BASE_URL" ] && break
-  sleep 0.1
-done
+FACEKI_BASE_URL=$(emulator_url "$work/emulator.log")
 [ -n "$FACEKI_BASE_URL" ] || { cat "$work/emulator.log" >&2; exit 1; }
 export FACEKI_BASE_URL
 
 # A local filesystem mirror: `init` installs the provider built into bin/ as
 # version 0.0.1, with no registry and no network, as it would a release.
-target=$(go env GOOS)_$(go env GOARCH)
-for host in registry.opentofu.org registry.terraform.io; do
-  mkdir -p "$work/mirror/$host/faceki/faceki/0.0.1/$target"
-  ln -s "$bin/terraform-provider-faceki" "$work/mirror/$host/faceki/faceki/0.0.1/$target/terraform-provider-faceki_v0.0.1"
-done
-cat >"$work/cli.tfrc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["registry.opentofu.org/faceki/faceki", "registry.terraform.io/faceki/faceki"]
-  }
-}
-RC
+faceki_mirror "$work" "$bin"
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 cp "$root/examples/demo/main.tf" "$work/"
 cd "$work"

@@ -13,6 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/bin
+# shellcheck source=tools/lib.sh
+. "$root/tools/lib.sh"
 for f in "$bin/terraform-provider-faceki" "$bin/faceki-emulator"; do
   [ -x "$f" ] || { echo "missing $f: run 'make examples-test'" >&2; exit 1; }
 done
@@ -45,28 +47,11 @@ FACEKI_CLIENT_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '\n')
 export FACEKI_CLIENT_SECRET
 "$bin/faceki-emulator" -listen 127.0.0.1:0 >"$work/emulator.out" 2>"$work/emulator.log" &
 emu_pid=$!
-FACEKI_BASE_URL=
-for _ in $(seq 100); do
-  FACEKI_BASE_URL=$(sed -n 's/^FACEKI emulator listening on //p' "$work/emulator.out")
-  [ -n "$FACEKI_BASE_URL" ] && break
-  sleep 0.1
-done
+FACEKI_BASE_URL=$(emulator_url "$work/emulator.out")
 [ -n "$FACEKI_BASE_URL" ] || { cat "$work/emulator.out" "$work/emulator.log" >&2; exit 1; }
 export FACEKI_BASE_URL
 
-target=$(go env GOOS)_$(go env GOARCH)
-for host in registry.opentofu.org registry.terraform.io; do
-  mkdir -p "$work/mirror/$host/faceki/faceki/0.0.1/$target"
-  cp "$bin/terraform-provider-faceki" "$work/mirror/$host/faceki/faceki/0.0.1/$target/terraform-provider-faceki_v0.0.1"
-done
-cat >"$work/cli.tfrc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["registry.opentofu.org/faceki/faceki", "registry.terraform.io/faceki/faceki"]
-  }
-}
-RC
+faceki_mirror "$work" "$bin"
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 
 status=0 summary=""
