@@ -10,6 +10,7 @@ import (
 type pattern struct {
 	text   string
 	minRun int
+	public bool // text others may read (a client ID): its runs are no leak
 }
 
 // canon folds what a reader does not tell apart, on both sides of a match:
@@ -47,6 +48,7 @@ type automaton struct {
 	length []int32 // the longest string of each state
 	link   []int32 // suffix link; -1 at the root
 	minRun []int32 // shortest leaking run; math.MaxInt32 when none
+	public []bool  // its strings occur in public text
 	maxRun int     // the largest minRun of any pattern
 	first  []int32 // each state's first edge in edges; -1 when none (the root's are in root)
 	degree []int32 // each state's number of edges in its list
@@ -67,16 +69,29 @@ type edge struct {
 
 // matcher is a frozen automaton: a table for the root, where every search
 // starts, tables for the other states with many edges, and a sorted edge
-// list for the rest.
+// list for the rest; and for each state what a walk needs to know of it.
 type matcher struct {
-	minRun []int32
+	states []mstate
 	maxRun int
 	root   [256]int32
-	dense  []int32 // index in tables of a state with a table, else -1
 	tables [][256]int32
-	off    []int32 // edges of state s are keys[off[s]:off[s+1]]
-	keys   []byte
+	keys   []byte // edges of state s are keys[off:end] and dest[off:end]
 	dest   []int32
+}
+
+// mstate is what a walk needs of a state, in one place: it looks at a few
+// states per byte.
+type mstate struct {
+	length, link int32
+	// leakMin is the shortest leaking run of the state's strings: the
+	// patterns' minRun, or math.MaxInt32 when they occur in public text.
+	leakMin int32
+	// anc is the length of the longest proper suffix of the state's strings
+	// that leaks (the nearest ancestor by suffix link that does), or 0.
+	anc      int32
+	dense    int32 // index in tables, or -1
+	off, end int32
+	_        int32
 }
 
 // denseEdges is how many edges make a state worth a table.
@@ -97,6 +112,7 @@ func (a *automaton) add(p pattern) {
 	a.length = slices.Grow(a.length, 2*len(p.text))
 	a.link = slices.Grow(a.link, 2*len(p.text))
 	a.minRun = slices.Grow(a.minRun, 2*len(p.text))
+	a.public = slices.Grow(a.public, 2*len(p.text))
 	a.first = slices.Grow(a.first, 2*len(p.text))
 	a.degree = slices.Grow(a.degree, 2*len(p.text))
 	a.table = slices.Grow(a.table, 2*len(p.text))
@@ -111,17 +127,26 @@ func (a *automaton) add(p pattern) {
 	s := int32(0)
 	for i := 0; i < len(p.text); i++ {
 		s = a.get(s, canon(p.text[i]))
+		if p.public {
+			for v := s; v > 0 && !a.public[v]; v = a.link[v] {
+				a.public[v] = true
+			}
+			continue
+		}
 		for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
 			a.minRun[v] = int32(p.minRun)
 		}
 	}
-	a.maxRun = max(a.maxRun, p.minRun)
+	if !p.public {
+		a.maxRun = max(a.maxRun, p.minRun)
+	}
 }
 
 func (a *automaton) addState(length, link int32) int32 {
 	a.length = append(a.length, length)
 	a.link = append(a.link, link)
 	a.minRun = append(a.minRun, math.MaxInt32)
+	a.public = append(a.public, false)
 	a.first = append(a.first, -1)
 	a.degree = append(a.degree, 0)
 	a.table = append(a.table, -1)
@@ -183,11 +208,12 @@ func (a *automaton) toTable(s int32) {
 
 // clone splits the shorter strings of q into a state of their own. They
 // occurred in every pattern q's did (they shared q's class until now), so
-// the clone starts with q's minRun; add lowers it for the new pattern.
+// the clone starts with q's minRun and public mark; add updates them for
+// the new pattern.
 // q is never the root: the root has no incoming transition.
 func (a *automaton) clone(q, length int32) int32 {
 	c := a.addState(length, a.link[q])
-	a.minRun[c] = a.minRun[q]
+	a.minRun[c], a.public[c] = a.minRun[q], a.public[q]
 	if t := a.table[q]; t >= 0 {
 		a.tables = append(a.tables, a.tables[t])
 		a.table[c], a.degree[c] = int32(len(a.tables)-1), a.degree[q]
@@ -243,14 +269,15 @@ func (a *automaton) extend(last int32, c byte) int32 {
 // freeze returns a snapshot to match with: flat, sorted edge lists.
 func (a *automaton) freeze() *matcher {
 	n := len(a.length)
-	m := &matcher{minRun: slices.Clone(a.minRun), maxRun: a.maxRun, root: a.root}
-	m.off = make([]int32, n+1)
+	m := &matcher{maxRun: a.maxRun, root: a.root, states: make([]mstate, n)}
+	leakMin, anc := leakTables(a)
+	off := make([]int32, n+1)
 	m.keys = make([]byte, 0, len(a.edges)+256)
 	m.dest = make([]int32, 0, len(a.edges)+256)
-	m.dense = make([]int32, n)
+	dense := make([]int32, n)
 	tables := 0
 	for s := range n {
-		m.dense[s] = -1
+		dense[s] = -1
 		k := 0
 		switch {
 		case s == 0:
@@ -269,10 +296,10 @@ func (a *automaton) freeze() *matcher {
 			k = int(a.degree[s])
 		}
 		if s > 0 && k >= denseEdges {
-			m.dense[s] = int32(tables)
+			dense[s] = int32(tables)
 			tables++
 		}
-		m.off[s+1] = m.off[s] + int32(k)
+		off[s+1] = off[s] + int32(k)
 	}
 	m.tables = make([][256]int32, tables)
 	for s := range n {
@@ -290,7 +317,7 @@ func (a *automaton) freeze() *matcher {
 					m.keys, m.dest = append(m.keys, byte(b)), append(m.dest, to)
 				}
 			}
-			if t := m.dense[s]; t >= 0 {
+			if t := dense[s]; t >= 0 {
 				m.tables[t] = *tab
 			}
 			continue
@@ -304,7 +331,7 @@ func (a *automaton) freeze() *matcher {
 				m.dest[i], m.dest[i-1] = m.dest[i-1], m.dest[i]
 			}
 		}
-		if t := m.dense[s]; t >= 0 {
+		if t := dense[s]; t >= 0 {
 			tab := &m.tables[t]
 			for i := range tab {
 				tab[i] = -1
@@ -320,7 +347,47 @@ func (a *automaton) freeze() *matcher {
 	for t := range m.tables {
 		foldTable(&m.tables[t])
 	}
+	for s := range m.states {
+		m.states[s] = mstate{length: a.length[s], link: a.link[s], leakMin: leakMin[s], anc: anc[s],
+			dense: dense[s], off: off[s], end: off[s+1]}
+	}
 	return m
+}
+
+// leakTables computes a matcher's leakMin and anc. A state's suffix links
+// lead to shorter strings, so taking the states by length computes each
+// from its link's.
+func leakTables(a *automaton) (leakMin, anc []int32) {
+	n := len(a.length)
+	leakMin, anc = make([]int32, n), make([]int32, n)
+	for s := range n {
+		leakMin[s] = a.minRun[s]
+		if a.public[s] {
+			leakMin[s] = math.MaxInt32
+		}
+	}
+	longest := slices.Max(a.length)
+	count := make([]int32, longest+2)
+	for _, l := range a.length {
+		count[l+1]++
+	}
+	for l := 1; l < len(count); l++ {
+		count[l] += count[l-1]
+	}
+	order := make([]int32, n)
+	for s, l := range a.length {
+		order[count[l]] = int32(s)
+		count[l]++
+	}
+	for _, s := range order[1:] { // order[0] is the root
+		v := a.link[s]
+		if a.length[v] >= leakMin[v] {
+			anc[s] = a.length[v]
+		} else {
+			anc[s] = anc[v]
+		}
+	}
+	return leakMin, anc
 }
 
 // foldTable gives each byte the transition of its canonical form.
@@ -335,11 +402,12 @@ func (m *matcher) next(s int32, b byte) int32 {
 	if s == 0 {
 		return m.root[b]
 	}
-	if t := m.dense[s]; t >= 0 {
-		return m.tables[t][b]
+	st := &m.states[s]
+	if st.dense >= 0 {
+		return m.tables[st.dense][b]
 	}
 	b = canon(b)
-	for i := m.off[s]; i < m.off[s+1]; i++ {
+	for i := st.off; i < st.end; i++ {
 		if m.keys[i] == b {
 			return m.dest[i]
 		}

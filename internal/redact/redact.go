@@ -2,25 +2,34 @@
 // process: errors, diagnostics, log lines, values written to state.
 //
 // It decodes rather than lists encodings, and ignores what a reader would
-// ignore. A span of text is replaced whole when, read through up to four
-// layers of percent-encoding (%XX in either case, "+" as a space, %uXXXX),
-// HTML character references (named, decimal and hex, with any number of
-// leading zeros), and JSON and C string escapes (\uXXXX, \xXX), in any
-// mixture and whatever the letter case, it holds a run of a registered
-// secret (8 characters, or the whole secret when shorter) or token (16
-// characters), even with characters that do not render inserted in it (soft
-// hyphen, zero-width space and joiners, word joiner, BOM), raw or escaped. A
-// secret's Base64 and Base64url forms are matched too.
+// ignore. A span of text is replaced whole when, read through up to Layers
+// layers of escapes, it holds a run of a registered secret (8 characters,
+// or the whole secret when shorter) or token (16 characters), whatever the
+// letter case, and whatever characters that do not render are inserted in
+// it, raw or escaped. The escapes are percent-encoding (%XX, %uXXXX), HTML
+// character references (numeric with any leading zeros, and the named ones
+// a secret can hold), and the string escapes of JSON, C, JavaScript, Python,
+// Go and shells (\uXXXX, \u{X}, \UXXXXXXXX, \xXX, octal, \n, a backslash
+// before punctuation), in any mixture. The characters that do not render
+// are every Unicode default-ignorable and format character, the C0 and C1
+// controls but tab and newline, and ANSI escape sequences. A secret's Base64
+// and Base64url forms are matched too; runs of a secret that also occur in
+// public text (a client ID) are not leaks.
 //
-// Work is bounded per byte of text; text too costly to check is withheld
-// whole (it fails closed). It knows nothing of what it protects: which parts
-// of a token are secret, or that a URL's query carries a credential, is the
-// caller's to say.
+// The cost is linear in the text, by construction: each layer is one pass
+// that decodes every escape it can from the layer before and keeps, for
+// each byte, where its encoding starts in the input; each layer is read
+// once, and once more without the escapes the next layer decodes to
+// nothing visible, by a suffix automaton of every secret and token; a run
+// found in any of them redacts the span of the input it came from. Layers
+// stop at a fixed point. Memory is a small multiple of the text, and text
+// longer than MaxLen is withheld whole, not read. The package knows nothing
+// of what it protects: which parts of a token are secret, or that a URL's
+// query carries a credential, is the caller's to say.
 package redact
 
 import (
 	"encoding/base64"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -28,9 +37,17 @@ import (
 // Redacted replaces every span of text that decodes to a secret or a token.
 const Redacted = "[REDACTED]"
 
-// Withheld replaces a whole text that was too costly to check (pathological
-// nesting of escapes): the redactor fails closed.
-const Withheld = "[REDACTED: text withheld, too costly to check for secrets]"
+// Withheld replaces a whole text longer than MaxLen: it is not read.
+const Withheld = "[REDACTED: text withheld, longer than the 1 MiB checked for secrets]"
+
+// MaxLen is the longest text Redact reads: the most a client reads of an
+// answer (1 MiB).
+const MaxLen = 1 << 20
+
+// Layers is how many layers of escapes the redactor reads through: a
+// gateway that percent-encodes a URL that was already percent-encoded,
+// inside an HTML page, quoted in JSON, logged as a Go string, is five.
+const Layers = 8
 
 // Shortest runs that count as a leak: a truncated echo is still a leak.
 const (
@@ -47,20 +64,20 @@ const (
 // rebuilt only when text is next redacted.
 type Redactor struct {
 	mu       sync.Mutex
-	patterns map[string]int // pattern text → shortest leaking run
+	patterns map[string]int // pattern text → shortest leaking run; 0 for public text
 	a        *automaton     // every pattern so far
 	m        *matcher       // a's snapshot; nil when a changed since
-	budget   int            // decoding work per byte of text (decodeBudget; tests lower it)
 }
 
 // New returns a redactor that knows no secret yet.
 func New() *Redactor {
-	return &Redactor{patterns: map[string]int{}, a: newAutomaton(), budget: decodeBudget}
+	return &Redactor{patterns: map[string]int{}, a: newAutomaton()}
 }
 
-// AddSecret registers a client secret, and its Base64 and Base64url forms
-// at every alignment (a Basic credential, a blob), unless it is too short
-// for them to be told from words.
+// AddSecret registers a client secret; what its runs look like when escapes
+// in its own text are decoded with a layer around it (see decodedRuns); and
+// its Base64 and Base64url forms at every alignment (a Basic credential, a
+// blob), unless it is too short for them to be told from words.
 func (r *Redactor) AddSecret(secret string) {
 	if secret == "" {
 		return
@@ -68,6 +85,9 @@ func (r *Redactor) AddSecret(secret string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.addRun(secret, secretMinRun)
+	for _, run := range decodedRuns(secret, secretMinRun) {
+		r.add(run, len(run))
+	}
 	if len(secret) < secretMinRun {
 		return
 	}
@@ -92,17 +112,31 @@ func (r *Redactor) AddToken(token string) {
 	r.addRun(token, tokenMinRun)
 }
 
-// addRun adds text without the characters that do not render (the text
-// they are skipped in is matched against it), runs of minRun or all of it.
+// AddPublic registers text that others may read, such as a client ID: a
+// run of a secret that also occurs in it is not a leak. (A client ID and
+// its secret often share a prefix; redacting it would cut the ID.)
+func (r *Redactor) AddPublic(text string) {
+	text = visible(text)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.patterns[text]; ok || text == "" {
+		return
+	}
+	r.patterns[text] = 0
+	r.a.add(pattern{text: text, public: true})
+	r.m = nil
+}
+
+// addRun adds text as a reader sees it (the text it is matched against is
+// read the same way), runs of minRun or all of it.
 func (r *Redactor) addRun(text string, minRun int) {
-	text = stripInvisible(text)
-	if text != "" {
+	if text = visible(text); text != "" {
 		r.add(text, min(minRun, len(text)))
 	}
 }
 
 func (r *Redactor) add(text string, minRun int) {
-	if old, ok := r.patterns[text]; ok && old <= minRun {
+	if old, ok := r.patterns[text]; ok && old != 0 && old <= minRun {
 		return
 	}
 	r.patterns[text] = minRun
@@ -110,9 +144,18 @@ func (r *Redactor) add(text string, minRun int) {
 	r.m = nil
 }
 
+// visible is text without the characters that do not render.
+func visible(text string) string {
+	var rd reading
+	if readRaw(text, &rd) {
+		return text
+	}
+	return string(rd.b)
+}
+
 // Redact returns text with every span that decodes to a run of a registered
-// secret or token replaced by Redacted, or Withheld when text is too costly
-// to check.
+// secret or token replaced by Redacted, or Withheld when text is longer than
+// MaxLen.
 func (r *Redactor) Redact(text string) string {
 	if text == "" {
 		return text
@@ -121,21 +164,30 @@ func (r *Redactor) Redact(text string) string {
 	if m == nil {
 		return text
 	}
-	spans, ok := m.leaks(text, r.budget)
-	if !ok {
+	if len(text) > MaxLen {
 		return Withheld
 	}
-	if len(spans) == 0 {
+	mk, found := m.find(text)
+	if !found {
 		return text
 	}
 	var b strings.Builder
-	last := 0
-	for _, s := range spans {
-		b.WriteString(text[last:s.start])
+	b.Grow(len(text))
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && !mk.has(j) {
+			j++
+		}
+		b.WriteString(text[i:j])
+		if j == len(text) {
+			break
+		}
 		b.WriteString(Redacted)
-		last = s.end
+		for j < len(text) && mk.has(j) {
+			j++
+		}
+		i = j
 	}
-	b.WriteString(text[last:])
 	return b.String()
 }
 
@@ -148,6 +200,118 @@ func (r *Redactor) matcher() *matcher {
 		r.m = r.a.freeze()
 	}
 	return r.m
+}
+
+// decodedRuns returns what the runs of minRun characters of a secret whose
+// own text holds escapes ("%C9", "&amp;", "\\v") look like when a reading
+// decodes some of those escapes together with a layer of encoding around the
+// secret: a JSON string quoting it decodes its "%C9" in the layer that
+// decodes the JSON's "\\u003c"; the skip view drops its "\\v" with an
+// inserted "\\u200b". Each subset of its escapes decoded, and each of those
+// again once (at most maxForms readings; for a secret with more than maxEach
+// escapes, by kind of escape). A run decoded to fewer than minDecodedRun
+// characters is left out: it would match too much. A secret without escapes
+// (FACEKI's; tokens) has none.
+func decodedRuns(secret string, minRun int) []string {
+	var base reading
+	readRaw(secret, &base)
+	seen := map[string]bool{string(base.b): true}
+	runs, plain := map[string]bool{}, map[string]bool{}
+	for _, run := range windowRuns(&base, len(secret), minRun) {
+		plain[run] = true // runs of the secret itself
+	}
+	level := []*reading{&base}
+	forms := 0
+	for depth := 0; depth < 2; depth++ {
+		var next []*reading
+		for _, r := range level {
+			for _, pick := range escapeSubsets(r) {
+				if forms == maxForms {
+					break
+				}
+				form := &reading{}
+				r.next(form, allEscapes, nil, pick)
+				if seen[string(form.b)] {
+					continue
+				}
+				seen[string(form.b)], forms = true, forms+1
+				next = append(next, form)
+				for _, run := range windowRuns(form, len(secret), minRun) {
+					runs[run] = !plain[run]
+				}
+			}
+		}
+		level = next
+	}
+	var out []string
+	for run, decoded := range runs {
+		if decoded {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
+const (
+	maxForms      = 64
+	maxEach       = 6
+	minDecodedRun = 3
+)
+
+// escapeSubsets returns a choice of escapes to decode in r for each subset
+// of them (with more than maxEach of them, for each subset of their kinds).
+func escapeSubsets(r *reading) []func(p int) bool {
+	var starts []int
+	kinds := map[int]family{}
+	for p := 0; p < len(r.b); p++ {
+		if byteClass[r.b[p]] != escapeStart {
+			continue
+		}
+		if _, end := escapeAt(r.b, p, allEscapes); end > p {
+			starts = append(starts, p)
+			kinds[p] = map[byte]family{'%': percentEscapes, '&': htmlReferences, '\\': stringEscapes}[r.b[p]]
+			p = end - 1
+		}
+	}
+	var picks []func(p int) bool
+	if len(starts) == 0 {
+		return nil
+	}
+	if len(starts) <= maxEach {
+		for set := 1; set < 1<<len(starts); set++ {
+			chosen := map[int]bool{}
+			for i, p := range starts {
+				if set&(1<<i) != 0 {
+					chosen[p] = true
+				}
+			}
+			picks = append(picks, func(p int) bool { return chosen[p] })
+		}
+		return picks
+	}
+	for set := family(1); set <= allEscapes; set++ {
+		picks = append(picks, func(p int) bool { return kinds[p]&set != 0 })
+	}
+	return picks
+}
+
+// windowRuns returns, for each run of minRun characters of the secret (of
+// length n), the bytes of form decoded from escapes wholly inside it, when
+// there are at least minDecodedRun of them. form's offsets are the secret's.
+func windowRuns(form *reading, n, minRun int) []string {
+	var runs []string
+	for i := 0; i+minRun <= n || i == 0; i++ {
+		var run []byte
+		for j := range form.b {
+			if int(form.at[j]) >= i && form.end(j, n) <= i+minRun {
+				run = append(run, form.b[j])
+			}
+		}
+		if len(run) >= minDecodedRun {
+			runs = append(runs, string(run))
+		}
+	}
+	return runs
 }
 
 // base64Core is the part of the encoding of secret that does not depend on
@@ -172,141 +336,61 @@ func base64Run(n int) int {
 	return run
 }
 
-type span struct{ start, end int }
-
-// leaks returns the spans of text that decode to a leaking run, merged and
-// in order. ok is false when the text is too costly to check.
-//
-// From every position it walks the tree of decodings (decoder) through the
-// automaton until the run read is as long as the longest minimum, keeping
-// the furthest end of a run that leaks. Overlapping windows then cover a
-// longer run whole.
-func (m *matcher) leaks(text string, budget int) (spans []span, ok bool) {
-	w := walker{m: m, d: newDecoder(text, budget)}
-	for p := 0; p < len(text); p++ {
-		end := w.from(p)
-		if w.d.budget <= 0 {
-			return nil, false
-		}
-		switch {
-		case end < 0:
-		case len(spans) > 0 && p <= spans[len(spans)-1].end:
-			spans[len(spans)-1].end = max(spans[len(spans)-1].end, end)
-		default:
-			spans = append(spans, span{p, end})
-		}
-	}
-	return spans, true
-}
-
-// byteClass tells the bytes that stop the plain-text loop of from apart
-// with one lookup.
-var byteClass = [256]uint8{'%': escapeStart, '&': escapeStart, '\\': escapeStart, 0xc2: invisibleLead, 0xe2: invisibleLead, 0xef: invisibleLead}
-
-const (
-	escapeStart = 1 + iota
-	invisibleLead
-)
-
-// walker searches the decodings of text for runs of the patterns.
-type walker struct {
-	m           *matcher
-	d           *decoder
-	stack, seen []node
-	ends        []int // invisibleTail's
-}
-
-// node is a place in the search: a position in the text, the automaton's
-// state there, and how many decoded bytes led to it.
-type node struct{ pos, state, length int }
-
-// from returns the furthest end of a leaking run that starts at p, or -1.
-// Characters that do not render are skipped: they change neither the
-// automaton's state nor the length of the run.
-func (w *walker) from(p int) int {
-	m, text := w.m, w.d.text
-	// Plain text, the common case: follow raw bytes until an escape.
-	s, end, q, n := int32(0), -1, p, 0
-	for ; q < len(text); q++ {
-		c := text[q]
-		if class := byteClass[c]; class == escapeStart {
-			break
-		} else if class == invisibleLead {
-			k, tail := rawInvisible(text, q)
-			if k > 0 {
-				q += k - 1
-				continue
+// find marks the bytes of text that are part of a leak, layer by layer:
+// the first layer whole, and each later one, and each skip view, only where
+// it differs from the reading before it.
+func (m *matcher) find(text string) (mk marks, found bool) {
+	mk = newMarks(len(text))
+	if isPlain(text) { // no escape, nothing to skip: one reading
+		m.walk(&reading{b: []byte(text)}, span{0, int32(len(text)), int32(len(text))}, false, len(text), mk)
+	} else {
+		cur := reading{b: make([]byte, 0, len(text)), at: make([]int32, 0, len(text))}
+		next := reading{b: make([]byte, 0, len(text)), at: make([]int32, 0, len(text))}
+		// Windows are at least 2×maxRun+1 bytes apart: room for all of them
+		// once, rather than growing as they come.
+		most := len(text)/(2*m.maxRun+1) + 1
+		changes, nextChanges, skips := newWindows(most), newWindows(most), newWindows(most)
+		readRaw(text, &cur)
+		changes.spans = append(changes.spans, span{0, int32(len(cur.b)), int32(len(cur.b))}) // all of it is new
+		for layer := 0; ; layer++ {
+			for _, w := range changes.spans {
+				m.walk(&cur, w, false, len(text), mk)
 			}
-			if tail {
-				break // its last bytes are escaped: walk reads them
+			skips.reset(m.maxRun)
+			for _, w := range changes.spans {
+				cur.markSkips(max(int(w.from), skips.end()), min(int(w.to), len(cur.b)), &skips)
 			}
-		}
-		if s = m.next(s, c); s < 0 {
-			return end
-		}
-		if n++; n >= int(m.minRun[s]) {
-			end = q + 1
-			if n >= m.maxRun {
-				return end
-			}
-		}
-	}
-	if q == len(text) {
-		return end
-	}
-	return w.walk(node{q, int(s), n}, end)
-}
-
-// walk goes on from start through every decoding of the escapes met, and
-// returns the furthest end of a leaking run, or end.
-func (w *walker) walk(start node, end int) int {
-	m, text := w.m, w.d.text
-	w.stack, w.seen = append(w.stack[:0], start), w.seen[:0]
-	for len(w.stack) > 0 && w.d.budget > 0 {
-		n := w.stack[len(w.stack)-1]
-		w.stack = w.stack[:len(w.stack)-1]
-		w.d.budget--
-		us := []unit{byteUnit(text[n.pos], n.pos+1)}
-		if isEscapeStart(text[n.pos]) {
-			us = w.d.escapeUnits(n.pos, maxDepth)
-		}
-		for _, u := range us {
-			if u.b[0] >= 0xc2 { // a character that does not render, or its first byte
-				if u.invisible() {
-					w.push(node{u.end, n.state, n.length})
-					continue
-				}
-				if u.n == 1 && isInvisibleLead(u.b[0]) {
-					w.ends = w.d.invisibleTail(u.b[0], u.end, w.ends[:0])
-					for _, e := range w.ends {
-						w.push(node{e, n.state, n.length})
-					}
+			if cur.skips {
+				for _, w := range skips.spans {
+					m.walk(&cur, w, true, len(text), mk)
 				}
 			}
-			s := int32(n.state)
-			for i := 0; i < int(u.n) && s >= 0; i++ {
-				s = m.next(s, u.b[i])
+			if layer == Layers {
+				break
 			}
-			if s < 0 {
-				continue
+			nextChanges.reset(m.maxRun)
+			if !cur.next(&next, allEscapes, &nextChanges, nil) {
+				break
 			}
-			next := node{u.end, int(s), n.length + int(u.n)}
-			if next.length >= int(m.minRun[s]) {
-				end = max(end, u.end)
-			}
-			if next.length < m.maxRun {
-				w.push(next)
-			}
+			cur, next = next, cur
+			changes, nextChanges = nextChanges, changes
 		}
 	}
-	return end
+	for _, w := range mk {
+		if w != 0 {
+			return mk, true
+		}
+	}
+	return nil, false
 }
 
-// push adds a place to search from, once.
-func (w *walker) push(n node) {
-	if n.pos >= len(w.d.text) || slices.Contains(w.seen, n) {
-		return
+// isPlain reports text of printable ASCII, tabs and newlines, without a
+// byte that starts an escape.
+func isPlain(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if byteClass[text[i]] != plain {
+			return false
+		}
 	}
-	w.seen = append(w.seen, n)
-	w.stack = append(w.stack, n)
+	return true
 }
