@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // Shortest runs that count as a leak, as the provider promises.
@@ -49,7 +50,7 @@ var Encodings = []Encoding{
 	{"JSON", func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }},
 	{"JSON without HTML escaping", jsonNoHTML},
 	{"JSON with escaped slashes", func(s string) string { return strings.ReplaceAll(jsonNoHTML(s), "/", `\/`) }},
-	{`JSON \u escapes`, func(s string) string { return everyRune(s, `\u%04x`) }},
+	{`JSON \u escapes`, func(s string) string { return everyUTF16(s, `\u%04x`) }},
 	{"Go quoted", func(s string) string { q := strconv.Quote(s); return q[1 : len(q)-1] }},
 	// Two layers that servers are known to add: a gateway quoting a request
 	// URI in a returnUrl, an error page quoting a query as references.
@@ -58,24 +59,44 @@ var Encodings = []Encoding{
 	// Escapes that languages and gateways write, and references padded as
 	// some generators pad them.
 	{`C/JavaScript \x escapes`, func(s string) string { return everyByte(s, `\x%02x`) }},
-	{"JavaScript escape() %u escapes", func(s string) string { return everyRune(s, "%%u%04X") }},
+	{"JavaScript escape() %u escapes", func(s string) string { return everyUTF16(s, "%%u%04X") }},
 	{"HTML decimal references with leading zeros", func(s string) string { return everyRune(s, "&#%07d;") }},
+	// Escapes of C, shells, ES6 and Python.
+	{`C octal escapes`, func(s string) string { return everyByte(s, `\%03o`) }},
+	{`ES6 \u{…} escapes`, func(s string) string { return everyRune(s, `\u{%x}`) }},
+	{`Python \U escapes`, func(s string) string { return everyRune(s, `\U%08x`) }},
 }
 
 // Invisible are characters that do not render: a run with them inserted is
-// still the run to a reader.
-var Invisible = []rune{'\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'}
+// still the run to a reader. Soft hyphen, zero-width space, non-joiner and
+// joiner, word joiner, BOM; the left-to-right mark, invisible times,
+// combining grapheme joiner, Mongolian vowel separator, left-to-right
+// isolate and a tag character; NUL (UTF-16 text has one after each ASCII
+// character), a C1 control, and ESC (with ANSI, below).
+var Invisible = []rune{'\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff',
+	'\u200e', '\u2062', '\u034f', '\u180e', '\u2066', '\U000e0041', 0, '\u0085'}
 
-// unseen removes every encoding of an invisible character from folded
-// text: each single encoding of each, and their HTML names.
+// ANSI are escape sequences a terminal does not print: colour codes.
+var ANSI = []string{"\x1b[0m", "\x1b[1;31m", "\x1b[K"}
+
+// unseen removes every encoding of an invisible character or ANSI sequence
+// from folded text: each single encoding of each, and HTML names.
 var unseen = func() *strings.Replacer {
 	var pairs []string
+	hidden := ANSI
 	for _, r := range Invisible {
+		hidden = append(hidden, string(r))
+	}
+	seen := map[string]bool{"": true}
+	for _, h := range hidden {
 		for _, e := range Encodings {
-			pairs = append(pairs, strings.ToLower(e.Encode(string(r))), "")
+			if enc := strings.ToLower(e.Encode(h)); !seen[enc] {
+				seen[enc] = true
+				pairs = append(pairs, enc, "")
+			}
 		}
 	}
-	for _, name := range []string{"&shy;", "&zerowidthspace;", "&zwnj;", "&zwj;", "&nobreak;"} {
+	for _, name := range []string{"&shy;", "&zerowidthspace;", "&zwnj;", "&zwj;", "&nobreak;", "&lrm;", "&it;", "&invisibletimes;"} {
 		pairs = append(pairs, name, "")
 	}
 	return strings.NewReplacer(pairs...)
@@ -130,6 +151,16 @@ func everyRune(s, format string) string {
 	var b strings.Builder
 	for _, r := range s {
 		fmt.Fprintf(&b, format, r)
+	}
+	return b.String()
+}
+
+// everyUTF16 writes each UTF-16 code unit of s in format: a character
+// beyond the BMP as a surrogate pair, as JSON and escape() do.
+func everyUTF16(s, format string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, format, u)
 	}
 	return b.String()
 }

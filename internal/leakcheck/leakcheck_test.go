@@ -21,6 +21,13 @@ func TestFindSecret(t *testing.T) {
 		"%u escapes":            encoding(t, "JavaScript escape() %u escapes")(secret[:9]),
 		"leading-zero refs":     encoding(t, "HTML decimal references with leading zeros")(secret[:9]),
 		"upper-cased refs, BOM": strings.ToUpper(encoding(t, "HTML hex references")(secret[:4]) + "&#xfeff;" + encoding(t, "HTML hex references")(secret[4:9])),
+		"LRM and LRI, raw":      secret[:3] + "\u200e" + secret[3:6] + "\u2066" + secret[6:10],
+		"UTF-16 (NULs)":         strings.Join(strings.Split(secret[:9], ""), "\x00"),
+		"ANSI colour inside":    secret[:4] + "\x1b[1;31m" + secret[4:9] + "\x1b[0m",
+		`\u200e in JSON`:        encoding(t, "JSON")(secret[:4] + "\u200e" + secret[4:9]),
+		"octal escapes":         encoding(t, "C octal escapes")(secret[:9]),
+		`\u{…} escapes`:         encoding(t, `ES6 \u{…} escapes`)(secret[:9]),
+		`\U escapes`:            encoding(t, `Python \U escapes`)(secret[:9]),
 	}
 	for name, text := range found {
 		if got := FindSecret(text, secret); len(got) == 0 {

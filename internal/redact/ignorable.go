@@ -165,6 +165,10 @@ func (f *filter) end() {
 // when a reader sees it.
 func (f *filter) emit(c char) {
 	if f.ansi != ansiNone {
+		if c.r != 0x1b && c.r != 0x9b && ignorable(c.r) { // a NUL of UTF-16 text
+			f.dropped()
+			return
+		}
 		switch next := ansiNext(f.ansi, c.r); {
 		case next == ansiDone:
 			f.ansi, f.nheld = ansiNone, 0
@@ -266,6 +270,21 @@ func ansiNext(state int, r rune) int {
 // in escapes of one byte each (%E2%80%8B), or an ANSI sequence begun by an
 // escaped ESC (\u001b[0m, whose other characters may be escaped too).
 func invisibleAt(b []byte, p int) int {
+	// \u with eight digits is Python's \U lower-cased, or JSON's \u0000 (a
+	// control) followed by digits: a layer reads one; either is skipped here.
+	if b[p] == '\\' && p+1 < len(b) && b[p+1]|0x20 == 'u' {
+		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && ignorable(rune(v)) {
+			return p + 10
+		}
+		if v, ok := hexAt(b, p+2, 4); ok && ignorable(rune(v)) && rune(v) != 0x1b {
+			return p + 6
+		}
+	}
+	return invisibleOnly(b, p)
+}
+
+// invisibleOnly is invisibleAt for the escape as a layer reads it.
+func invisibleOnly(b []byte, p int) int {
 	e, q := escapeAt(b, p, allEscapes)
 	if q == p {
 		return p
@@ -331,11 +350,13 @@ func ansiEnd(b []byte, q, state int) int {
 				}
 			}
 		}
-		switch state = ansiNext(state, r); state {
-		case ansiDone:
-			return end
-		case ansiAbort:
-			return q
+		if r == 0x1b || r == 0x9b || !ignorable(r) {
+			switch state = ansiNext(state, r); state {
+			case ansiDone:
+				return end
+			case ansiAbort:
+				return q
+			}
 		}
 		p = end
 	}

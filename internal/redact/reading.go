@@ -18,6 +18,11 @@ type reading struct {
 // reset empties r for a text of n bytes, keeping its memory.
 func (r *reading) reset(n int) {
 	r.b, r.at = r.b[:0], r.at[:0]
+	r.clearSkips(n)
+}
+
+// clearSkips clears r's skip marks, with room for n bytes.
+func (r *reading) clearSkips(n int) {
 	words := (n + 63) / 64
 	if cap(r.skip) < words {
 		r.skip = make([]uint64, words)
@@ -71,7 +76,7 @@ func mayBeInvisible(intro, second byte) bool {
 // invisibleBackslash are the bytes after a backslash that start an escape
 // of a character that does not render: a code point, a byte, a control.
 var invisibleBackslash = func() (t [256]bool) {
-	for _, c := range "uUxX01234567abvfre" {
+	for _, c := range "uUxX01234567abvfreABVFRE" {
 		t[c] = true
 	}
 	return t
@@ -142,34 +147,45 @@ func readRaw(text string, out *reading) (same bool) {
 	return !f.changed
 }
 
-// next reads r through one more layer of escapes, of the families fam,
-// into out. It reports whether out differs from r: when it does not, no
-// later layer would either.
+// pass reads r through one more layer of escapes, of the families fam,
+// into out, and reports whether out differs from r: when it does not, no
+// later layer would either. out may be r itself: a pass never writes
+// further than it has read, since no escape decodes to more bytes than it
+// has. skipView reads r without the bytes markSkips marked: the escapes of
+// characters that do not render are dropped before the others are decoded.
+// pick, when not nil, chooses the escapes decoded by where they start.
 //
 // One pass, left to right: an escape is decoded from the bytes of r alone,
 // never from bytes it decoded itself (that is the next layer's work), and
 // the body of an escape never holds a byte that starts another one (a
 // failed escape's body is read again only as text), so the pass is linear.
-//
-// pick, when not nil, chooses the escapes decoded by where they start.
-func (r *reading) next(out *reading, fam family, win *windows, pick func(p int) bool) (changed bool) {
-	out.reset(len(r.b))
+func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pick func(p int) bool) (changed bool) {
+	b, at, skip := r.b, r.at, r.skip
+	out.b, out.at = out.b[:0], out.at[:0]
 	f := filter{out: out, win: win}
-	b := r.b
 	for p := 0; p < len(b); {
+		if skipView && skip[p>>6]&(1<<(p&63)) != 0 {
+			q := p + 1
+			for q < len(b) && skip[q>>6]&(1<<(q&63)) != 0 {
+				q++
+			}
+			f.runeIn(0, at[p]) // stands for what was dropped: a character that does not render
+			p = q
+			continue
+		}
 		if byteClass[b[p]] == escapeStart && (pick == nil || pick(p)) {
 			if e, end := escapeAt(b, p, fam); end > p {
-				switch at := r.at[p]; {
+				switch {
 				case e.isByte && byteClass[e.byteVal] != special && f.np == 0 && f.ansi == ansiNone:
 					// Most escapes decode to printable ASCII: no filtering.
 					f.changedAt(len(out.b), len(out.b)+1)
-					out.b, out.at = append(out.b, e.byteVal), append(out.at, at)
+					out.b, out.at = append(out.b, e.byteVal), append(out.at, at[p])
 				case e.isByte:
-					f.byteIn(e.byteVal, at, true)
+					f.byteIn(e.byteVal, at[p], true)
 				default:
-					f.runeIn(e.r[0], at)
+					f.runeIn(e.r[0], at[p])
 					if e.r[1] != 0 {
-						f.runeIn(e.r[1], at)
+						f.runeIn(e.r[1], at[p])
 					}
 				}
 				p = end
@@ -182,14 +198,15 @@ func (r *reading) next(out *reading, fam family, win *windows, pick func(p int) 
 				q++
 			}
 			out.b = append(out.b, b[p:q]...)
-			out.at = append(out.at, r.at[p:q]...)
+			out.at = append(out.at, at[p:q]...)
 			p = q
 			continue
 		}
-		f.byteIn(b[p], r.at[p], false)
+		f.byteIn(b[p], at[p], false)
 		p++
 	}
 	f.end()
+	out.clearSkips(len(b))
 	return f.changed
 }
 
@@ -248,7 +265,7 @@ func escapeAt(b []byte, p int, fam family) (e escaped, end int) {
 func backslash(b []byte, p int) (escaped, int) {
 	c := b[p+1]
 	switch {
-	case c == 'u' && p+2 < len(b) && b[p+2] == '{':
+	case c|0x20 == 'u' && p+2 < len(b) && b[p+2] == '{':
 		q, v := p+3, rune(0)
 		for ; q < len(b) && q < p+9 && isHex(b[q]); q++ {
 			v = v<<4 | rune(unhex(b[q]))
@@ -256,12 +273,10 @@ func backslash(b []byte, p int) (escaped, int) {
 		if q > p+3 && q < len(b) && b[q] == '}' && validRune(v) {
 			return escaped{r: [2]rune{v}}, q + 1
 		}
-	case c == 'U':
-		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) {
+	case c|0x20 == 'u':
+		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && (c == 'U' || python8(b, p-10) || python8(b, p+10)) {
 			return escaped{r: [2]rune{rune(v)}}, p + 10
 		}
-		return utf16At(b, p, 2)
-	case c == 'u':
 		return utf16At(b, p, 2)
 	case c|0x20 == 'x':
 		if h, ok := hexAt(b, p+2, 2); ok {
@@ -281,13 +296,26 @@ func backslash(b []byte, p int) (escaped, int) {
 	return escaped{}, p
 }
 
+// python8 reports Python's \UXXXXXXXX escape of a character at b[p], in
+// either case. Lower-cased text turns \U into \u: eight digits after \u are
+// Python's in a run of such escapes, and alone JSON's \u0000 (a control)
+// followed by digits.
+func python8(b []byte, p int) bool {
+	if p < 0 || p+10 > len(b) || b[p] != '\\' || b[p+1]|0x20 != 'u' {
+		return false
+	}
+	v, ok := hexAt(b, p+2, 8)
+	return ok && validRune(rune(v))
+}
+
 // simpleEscapes are the characters that follow a backslash for one
 // character: quotes, backslash and slash (JSON, C, JavaScript, Python),
 // and the letters of control characters. (A shell's backslash before any
 // punctuation is not read: "\&" would swallow the "&" of an HTML reference
 // after a backslash.)
 var simpleEscapes = [256]byte{'"': '"', '\'': '\'', '\\': '\\', '/': '/', '?': '?',
-	'a': 7, 'b': 8, 't': 9, 'n': 10, 'v': 11, 'f': 12, 'r': 13, 'e': 27}
+	'a': 7, 'b': 8, 't': 9, 'n': 10, 'v': 11, 'f': 12, 'r': 13, 'e': 27,
+	'A': 7, 'B': 8, 'T': 9, 'N': 10, 'V': 11, 'F': 12, 'R': 13, 'E': 27} // upper-cased by a gateway
 
 // utf16At decodes the four hex digits after the two bytes at b[p] (%u, \u,
 // \U); a high surrogate counts only with a low one after it, written with
@@ -330,7 +358,7 @@ func numericRef(b []byte, p int) (escaped, int) {
 		}
 		v = v*base + rune(unhex(b[q]))
 	}
-	if q == start || !validRune(v) || v == 0 {
+	if q == start || !validRune(v) { // &#0; reads as NUL, a control: skipped, as in UTF-16 text
 		return escaped{}, p
 	}
 	if q < len(b) && b[q] == ';' {

@@ -230,7 +230,7 @@ func decodedRuns(secret string, minRun int) []string {
 					break
 				}
 				form := &reading{}
-				r.next(form, allEscapes, nil, pick)
+				r.pass(form, allEscapes, false, nil, pick)
 				if seen[string(form.b)] {
 					continue
 				}
@@ -336,52 +336,85 @@ func base64Run(n int) int {
 	return run
 }
 
-// find marks the bytes of text that are part of a leak, layer by layer:
-// the first layer whole, and each later one, and each skip view, only where
-// it differs from the reading before it.
+// find marks the bytes of text that are part of a leak, layer by layer,
+// in two chains of readings: each layer decoded from the one before, and,
+// from the first layer with an escape of a character that does not render,
+// each layer decoded from the one before without those escapes (a secret's
+// "\\" before an inserted "\\u200c" is not read as an escaped backslash).
+// The first reading is walked whole; each later one, and each skip view,
+// only where it differs from the reading before it.
 func (m *matcher) find(text string) (mk marks, found bool) {
 	mk = newMarks(len(text))
 	if isPlain(text) { // no escape, nothing to skip: one reading
 		m.walk(&reading{b: []byte(text)}, span{0, int32(len(text)), int32(len(text))}, false, len(text), mk)
-	} else {
-		cur := reading{b: make([]byte, 0, len(text)), at: make([]int32, 0, len(text))}
-		next := reading{b: make([]byte, 0, len(text)), at: make([]int32, 0, len(text))}
-		// Windows are at least 2×maxRun+1 bytes apart: room for all of them
-		// once, rather than growing as they come.
-		most := len(text)/(2*m.maxRun+1) + 1
-		changes, nextChanges, skips := newWindows(most), newWindows(most), newWindows(most)
-		readRaw(text, &cur)
-		changes.spans = append(changes.spans, span{0, int32(len(cur.b)), int32(len(cur.b))}) // all of it is new
-		for layer := 0; ; layer++ {
-			for _, w := range changes.spans {
-				m.walk(&cur, w, false, len(text), mk)
+		return mk, mk.any()
+	}
+	// Windows are at least 2×maxRun+1 bytes apart: room for all of them
+	// once, rather than growing as they come.
+	most := len(text)/(2*m.maxRun+1) + 1
+	main := newChain(len(text), most, false)
+	readRaw(text, &main.r)
+	main.changes.spans = append(main.changes.spans, span{0, int32(len(main.r.b)), int32(len(main.r.b))}) // all of it is new
+	var skipFirst *chain
+	for layer := 0; ; layer++ {
+		for _, c := range []*chain{main, skipFirst} {
+			if c != nil && !c.done {
+				c.walk(m, mk, len(text))
 			}
-			skips.reset(m.maxRun)
-			for _, w := range changes.spans {
-				cur.markSkips(max(int(w.from), skips.end()), min(int(w.to), len(cur.b)), &skips)
-			}
-			if cur.skips {
-				for _, w := range skips.spans {
-					m.walk(&cur, w, true, len(text), mk)
-				}
-			}
-			if layer == Layers {
-				break
-			}
-			nextChanges.reset(m.maxRun)
-			if !cur.next(&next, allEscapes, &nextChanges, nil) {
-				break
-			}
-			cur, next = next, cur
-			changes, nextChanges = nextChanges, changes
+		}
+		if layer == Layers {
+			break
+		}
+		if skipFirst == nil && main.r.skips { // from here on, the second chain too
+			skipFirst = newChain(len(text), most, true)
+			skipFirst.done = !main.r.pass(&skipFirst.r, allEscapes, true, skipFirst.next.reset(m.maxRun), nil)
+			skipFirst.changes, skipFirst.next = skipFirst.next, skipFirst.changes
+		} else if skipFirst != nil && !skipFirst.done {
+			skipFirst.advance(m.maxRun)
+		}
+		if !main.done {
+			main.advance(m.maxRun)
+		}
+		if main.done && (skipFirst == nil || skipFirst.done) {
+			break
 		}
 	}
-	for _, w := range mk {
-		if w != 0 {
-			return mk, true
-		}
+	return mk, mk.any()
+}
+
+// chain is a sequence of readings, each one layer of escapes further than
+// the one before, in one buffer: a pass writes behind where it reads.
+type chain struct {
+	r                    reading
+	changes, next, skips windows // where r differs from the reading before; the next's; r's skip view from r
+	skipFirst            bool    // each layer is read without the escapes of invisible characters of the one before
+	done                 bool    // the last pass changed nothing
+}
+
+func newChain(n, most int, skipFirst bool) *chain {
+	return &chain{r: reading{b: make([]byte, 0, n), at: make([]int32, 0, n)},
+		changes: newWindows(most), next: newWindows(most), skips: newWindows(most), skipFirst: skipFirst}
+}
+
+// walk reads c's current reading where it changed, and its skip view where
+// that differs from it.
+func (c *chain) walk(m *matcher, mk marks, inputLen int) {
+	for _, w := range c.changes.spans {
+		m.walk(&c.r, w, false, inputLen, mk)
 	}
-	return nil, false
+	c.skips.reset(m.maxRun)
+	for _, w := range c.changes.spans {
+		c.r.markSkips(max(int(w.from), c.skips.end()), min(int(w.to), len(c.r.b)), &c.skips)
+	}
+	for _, w := range c.skips.spans {
+		m.walk(&c.r, w, true, inputLen, mk)
+	}
+}
+
+// advance decodes c's reading one layer further, in place.
+func (c *chain) advance(margin int) {
+	c.done = !c.r.pass(&c.r, allEscapes, c.skipFirst, c.next.reset(margin), nil)
+	c.changes, c.next = c.next, c.changes
 }
 
 // isPlain reports text of printable ASCII, tabs and newlines, without a

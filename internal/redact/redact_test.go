@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
 )
@@ -119,7 +120,13 @@ func compose(rng *rand.Rand, s string, withBase64 bool) (enc string, names []str
 			depth++
 		}
 	}
-	for n := rng.IntN(4); n > 0; n-- {
+	if rng.IntN(8) == 0 {
+		s = utf16ish(s)
+		names = append(names, "UTF-16 (a NUL after each ASCII byte)")
+	}
+	// Up to every layer promised and one more, while the text stays small
+	// enough to run thousands of cases (each percent layer triples it).
+	for n := rng.IntN(Layers + 2); n > 0 && len(s) < 4<<10; n-- {
 		if rng.IntN(len(layers)+1) == 0 {
 			s = changeCase(rng, s)
 			names = append(names, "letter case changed")
@@ -131,6 +138,18 @@ func compose(rng *rand.Rand, s string, withBase64 bool) (enc string, names []str
 		depth += l.depth
 	}
 	return s, names, depth
+}
+
+// utf16ish writes each ASCII byte of s as UTF-16LE does: followed by a NUL.
+func utf16ish(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] < utf8.RuneSelf {
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
 }
 
 // changeCase swaps the case of each ASCII letter with probability 1/2.
@@ -146,10 +165,18 @@ func changeCase(rng *rand.Rand, s string) string {
 
 // invisibleForms are characters that do not render, as a page, a log or a
 // program may write them.
-var invisibleForms = []string{
-	"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", // raw
-	"&shy;", "&#173;", "&#x00AD;", "&#0008203;", "&ZeroWidthSpace;", "&zwj;", `\u200c`, `\u2060`, "%C2%AD", "%e2%80%8b", "%uFEFF", `\xc2\xad`,
-}
+var invisibleForms = func() []string {
+	var forms []string
+	for _, r := range leakcheck.Invisible { // raw
+		forms = append(forms, string(r))
+	}
+	forms = append(forms, leakcheck.ANSI...)
+	return append(forms,
+		"&shy;", "&#173;", "&#x00AD;", "&#0008203;", "&ZeroWidthSpace;", "&zwj;", `\u200c`, `\u2060`, "%C2%AD", "%e2%80%8b", "%uFEFF", `\xc2\xad`,
+		"&lrm;", "&#8206;", "&InvisibleTimes;", `\u2062`, "%CD%8F", `\u{180e}`, `\U00002066`, "%F3%A0%80%81", `\xad`, "%AD",
+		`\000`, `\x00`, "%00", `\u0000`, "&#0;", `\u0085`, `\x1b[0m`, `\u001b[1;31m`, `\033[K`, `\e[0m`, "%1B%5B0m",
+	)
+}()
 
 // insertInvisible puts one to four of them between characters of s (never
 // inside one inserted before); escaped reports one that is not raw.
@@ -161,7 +188,7 @@ func insertInvisible(rng *rand.Rand, s string) (_ string, escaped bool) {
 	for n := 1 + rng.IntN(4); n > 0; n-- {
 		f := rng.IntN(len(invisibleForms))
 		at[1+rng.IntN(len(s)-1)] += invisibleForms[f]
-		escaped = escaped || f >= len(leakcheck.Invisible)
+		escaped = escaped || f >= len(leakcheck.Invisible)+len(leakcheck.ANSI)
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -203,11 +230,22 @@ func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string, depth i
 	t.Helper()
 	out := rd.Redact(text)
 	if found := leakcheck.FindSecret(out, secret); len(found) > 0 {
-		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %q\noutput %q", secret, how, found, text, out)
+		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %s\noutput %s", secret, how, found, clip(text), clip(out))
 	}
 	if depth <= Layers && !strings.Contains(out, Redacted) && out != Withheld {
-		t.Fatalf("secret %q encoded as %s: nothing redacted:\ninput  %q\noutput %q", secret, how, text, out)
+		if f := os.Getenv("FACEKI_REDACT_DUMP"); f != "" {
+			_ = os.WriteFile(f, []byte(secret+"\n"+text), 0o600)
+		}
+		t.Fatalf("secret %q encoded as %s: nothing redacted:\ninput  %s\noutput %s", secret, how, clip(text), clip(out))
 	}
+}
+
+// clip quotes text for a failure message, its middle left out when long.
+func clip(text string) string {
+	if len(text) <= 600 {
+		return strconv.Quote(text)
+	}
+	return strconv.Quote(text[:300]) + fmt.Sprintf(" …%d bytes… ", len(text)-600) + strconv.Quote(text[len(text)-300:])
 }
 
 func propertySeed(t *testing.T) uint64 {
@@ -262,10 +300,10 @@ func TestRedactPropertyTokens(t *testing.T) {
 		enc, names, depth := compose(rng, p, false)
 		out := rd.Redact(filler(rng) + " Bearer " + enc + " " + filler(rng))
 		if found := leakcheck.FindToken(out, tok); len(found) > 0 {
-			t.Fatalf("token encoded as %v leaks (%v): %q", names, found, out)
+			t.Fatalf("token encoded as %v leaks (%v): %s", names, found, clip(out))
 		}
 		if depth <= Layers && !strings.Contains(out, Redacted) && out != Withheld {
-			t.Fatalf("token encoded as %v: nothing redacted: %q", names, out)
+			t.Fatalf("token encoded as %v: nothing redacted: %s", names, clip(out))
 		}
 	}
 }

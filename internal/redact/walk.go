@@ -25,6 +25,16 @@ func (mk marks) set(from, to int) {
 
 func (mk marks) has(i int) bool { return mk[i>>6]&(1<<(i&63)) != 0 }
 
+// any reports a marked byte.
+func (mk marks) any() bool {
+	for _, w := range mk {
+		if w != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // walk reads the window w of r through the automaton, once, and marks in mk
 // the input spans of the runs that leak; skipView leaves out the bytes r.skip
 // marks. inputLen is the input's length. Past w.last, the end of the last
@@ -127,7 +137,11 @@ func (w *windows) add(from, to int) {
 
 func newWindows(most int) windows { return windows{spans: make([]span, 0, most)} }
 
-func (w *windows) reset(margin int) { w.margin, w.spans = margin, w.spans[:0] }
+// reset empties w for changes that reach margin bytes, and returns it.
+func (w *windows) reset(margin int) *windows {
+	w.margin, w.spans = margin, w.spans[:0]
+	return w
+}
 
 // end is where the last change ends, 0 when there is none.
 func (w *windows) end() int {
