@@ -354,8 +354,11 @@ type attemptsKey struct{}
 
 // answer is the final HTTP answer to a request, after retries.
 type answer struct {
-	status   int
-	body     []byte // capped at MaxResponseBytes
+	status int
+	body   []byte // capped at MaxResponseBytes
+	// sent is when the last attempt was sent, or, should the hook that
+	// records it not have run, when the first was: never later than FACEKI
+	// started the token's clock, so a life counted from it is not overstated.
 	sent     time.Time
 	attempts int
 	url      string        // without its query
@@ -368,9 +371,13 @@ type answer struct {
 func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	var rec attempts
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
+	start := time.Now()
 	resp, err := c.http.Do(req)
-	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load()), url: redactURL(req.URL)}
 	received := time.Now()
+	ans := answer{attempts: int(rec.n.Load()), sent: start, url: redactURL(req.URL)}
+	if last := rec.lastSent.Load(); last != 0 {
+		ans.sent = time.Unix(0, last)
+	}
 	if resp != nil {
 		// The passthrough error handler can return a response with an error
 		// (e.g. cancelled as it arrived): close it either way.

@@ -230,6 +230,25 @@ func TestAccessTokenExpiryCountsFromRequestSent(t *testing.T) {
 	expiresWithin(t, tok, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
 }
 
+// The time a request was sent is recorded by a hook of the retry loop;
+// should it not run, the life counts from before the first attempt, never
+// from 1970 (time.Unix(0, 0), which is not the zero time) nor from the
+// answer (which would overstate it by the round trip).
+func TestLifetimeCountsFromBeforeTheRequestWithoutTheHook(t *testing.T) {
+	t.Parallel()
+	const latency = 300 * time.Millisecond
+	emu := startEmu(t, emulator.Options{Latency: latency, ExpiresIn: 10 * time.Minute, OmitJWTExp: true})
+	c := newTestClient(t, emu.URL, nil)
+	c.http.RequestLogHook = nil
+	start := time.Now()
+	tok, err := c.AccessToken(context.Background())
+	end := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiresWithin(t, tok, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
+}
+
 func TestAccessTokenJWTExpFallback(t *testing.T) {
 	t.Parallel()
 	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, ExpiresIn: 2 * time.Hour})

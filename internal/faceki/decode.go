@@ -130,9 +130,6 @@ func (c *Client) decodeToken(ctx context.Context, ans answer) (Token, error) {
 // without one, against this machine's clock. The signature is not verified.
 func (c *Client) setExpiry(ctx context.Context, tok *Token, expiresIn json.RawMessage, ans answer) {
 	sent := ans.sent
-	if sent.IsZero() {
-		sent = time.Now()
-	}
 	var fromBody, fromJWT time.Time
 	secs, ok := lenientInt(expiresIn)
 	if ok && secs > 0 {
