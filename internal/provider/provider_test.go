@@ -368,6 +368,32 @@ func TestClockOffsetWarnedOncePerProcess(t *testing.T) {
 	}
 }
 
+// TestDeadTokenDiagnostic: a token dead on arrival (a cache in front of
+// FACEKI served a 2-hour-old answer) is an error naming the cache, with what
+// to check, and no secret or token.
+func TestDeadTokenDiagnostic(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{Clock: -2 * time.Hour, Age: 2 * time.Hour})
+	diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), nil)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	_, err := data.client.SharedToken(context.Background(), time.Minute)
+	summary, detail, attr := describe(err)
+	if summary != sumBadResponse || attr != "" {
+		t.Errorf("summary %q on %q, want %q", summary, attr, sumBadResponse)
+	}
+	wantContains(t, detail, "the answer has an Age header of 7200 s, so a cache or proxy in front of FACEKI (a CDN?) served a stored copy",
+		"FACEKI's tokens live an hour, so a token dead on arrival was not FACEKI's fresh answer: check that base_url (FACEKI_BASE_URL) "+
+			"is FACEKI's API (default https://sdk.faceki.com) and that nothing between here and it (a CDN, a caching proxy set by "+
+			"HTTPS_PROXY) caches the token endpoint.")
+	_, secret := emu.Credentials()
+	for _, leak := range append(emu.IssuedTokens(), secret) {
+		if strings.Contains(detail, leak) {
+			t.Errorf("the diagnostic quotes a secret or token: %s", detail)
+		}
+	}
+}
+
 // TestMinValidityHints: a min_validity that no token can meet is an error
 // naming the life FACEKI gives its tokens and what to ask for instead, and a
 // literal one of an hour or more is a warning at validation.
