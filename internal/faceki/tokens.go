@@ -123,6 +123,11 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 	}
 	f := e.flight
 	leader := f == nil
+	if leader && ctx.Err() != nil {
+		// Nobody would wait for it: no request to FACEKI.
+		tc.mu.Unlock()
+		return Token{}, "", ctx.Err()
+	}
 	if leader {
 		reqCtx, cancel := c.withBudget(context.WithoutCancel(ctx), deadline)
 		f = &flight{done: make(chan struct{}), cancel: cancel}
