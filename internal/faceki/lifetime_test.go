@@ -124,7 +124,7 @@ func TestLifetimeImplausibleDate(t *testing.T) {
 	t.Parallel()
 	t.Run("emulator, Date in 1970 before iat", func(t *testing.T) {
 		t.Parallel()
-		emu := startEmu(t, emulator.Options{OmitExpiresIn: true, DateSkew: time.Unix(0, 0).Sub(time.Now())})
+		emu := startEmu(t, emulator.Options{OmitExpiresIn: true, DateSkew: time.Until(time.Unix(0, 0))})
 		c := lifetimeClient(t, emu.URL, nil)
 		before := time.Now()
 		tok, err := c.SharedToken(context.Background(), 5*time.Minute)
