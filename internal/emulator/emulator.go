@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,13 @@ type Options struct {
 	Clock time.Duration
 	// OmitDate sends no Date header, as some gateways strip it.
 	OmitDate bool
+	// DateSkew moves the Date header alone off FACEKI's clock, as a proxy
+	// that stamps its own Date; the JWT's iat and exp stay FACEKI's.
+	DateSkew time.Duration
+	// Age sends an Age header of that many whole seconds, as a cache in
+	// front of FACEKI does with a stored answer (with Clock set as far
+	// back, the answer is a stale copy).
+	Age time.Duration
 }
 
 // Emulator is an http.Handler; Listen serves it on loopback.
@@ -90,7 +98,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.OmitDate {
 		w.Header()["Date"] = nil
 	} else {
-		w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
+		w.Header().Set("Date", e.now().Add(e.opts.DateSkew).UTC().Format(http.TimeFormat))
+	}
+	if e.opts.Age > 0 {
+		w.Header().Set("Age", strconv.FormatInt(int64(e.opts.Age/time.Second), 10))
 	}
 	e.mux.ServeHTTP(w, r)
 }

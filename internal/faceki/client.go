@@ -354,13 +354,46 @@ type attemptsKey struct{}
 
 // answer is the final HTTP answer to a request, after retries.
 type answer struct {
-	status   int
-	body     []byte // capped at MaxResponseBytes
+	status int
+	body   []byte // capped at MaxResponseBytes
+	// sent is when the last attempt was sent, or, should the hook that
+	// records it not have run, when the first was: never later than FACEKI
+	// started the token's clock, so a life counted from it is not overstated.
 	sent     time.Time
 	attempts int
-	url      string        // without its query
-	date     time.Time     // FACEKI's clock: the Date header, zero when absent
-	offset   time.Duration // this machine's clock ahead of date when the answer came
+	url      string    // without its query
+	date     time.Time // FACEKI's clock when it answered: the Date header, zero when absent
+	// age is how long a cache in front of FACEKI had kept the answer (its
+	// Age header): FACEKI's clock when the answer came is date + age.
+	age    time.Duration
+	offset time.Duration // this machine's clock ahead of date + age when the answer came
+}
+
+// maxAgeSeconds bounds the Age header read, as RFC 9111 caches do.
+const maxAgeSeconds = 1 << 31
+
+// ageHeader reads an Age header: whole non-negative seconds, zero when
+// absent or malformed.
+func ageHeader(h http.Header) time.Duration {
+	s, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64)
+	if err != nil || s <= 0 {
+		return 0
+	}
+	return time.Duration(min(s, maxAgeSeconds)) * time.Second
+}
+
+// minPlausibleDate is earlier than any answer FACEKI's V2 API has given: a
+// Date before it (1970, from a gateway with no clock) says nothing of FACEKI's.
+var minPlausibleDate = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// noteClock records ans's offset as the client's, when ans has a plausible
+// Date: the offset the provider warns about.
+func (c *Client) noteClock(ans answer) {
+	if ans.date.IsZero() || ans.date.Before(minPlausibleDate) {
+		return
+	}
+	c.clock.Store(int64(ans.offset))
+	c.clockKnown.Store(true)
 }
 
 // do sends req with retries and returns the final answer. Every error it
@@ -368,9 +401,13 @@ type answer struct {
 func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	var rec attempts
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
+	start := time.Now()
 	resp, err := c.http.Do(req)
-	ans := answer{attempts: int(rec.n.Load()), sent: time.Unix(0, rec.lastSent.Load()), url: redactURL(req.URL)}
 	received := time.Now()
+	ans := answer{attempts: int(rec.n.Load()), sent: start, url: redactURL(req.URL)}
+	if last := rec.lastSent.Load(); last != 0 {
+		ans.sent = time.Unix(0, last)
+	}
 	if resp != nil {
 		// The passthrough error handler can return a response with an error
 		// (e.g. cancelled as it arrived): close it either way.
@@ -380,10 +417,9 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 		return ans, c.transportError(req, op, err, ans.attempts)
 	}
 	ans.status = resp.StatusCode
+	ans.age = ageHeader(resp.Header)
 	if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
-		ans.date, ans.offset = d, received.Sub(d).Round(time.Second)
-		c.clock.Store(int64(ans.offset))
-		c.clockKnown.Store(true)
+		ans.date, ans.offset = d, received.Sub(d.Add(ans.age)).Round(time.Second)
 	}
 	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {

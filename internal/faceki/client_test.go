@@ -230,6 +230,25 @@ func TestAccessTokenExpiryCountsFromRequestSent(t *testing.T) {
 	expiresWithin(t, tok, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
 }
 
+// The time a request was sent is recorded by a hook of the retry loop;
+// should it not run, the life counts from before the first attempt, never
+// from 1970 (time.Unix(0, 0), which is not the zero time) nor from the
+// answer (which would overstate it by the round trip).
+func TestLifetimeCountsFromBeforeTheRequestWithoutTheHook(t *testing.T) {
+	t.Parallel()
+	const latency = 300 * time.Millisecond
+	emu := startEmu(t, emulator.Options{Latency: latency, ExpiresIn: 10 * time.Minute, OmitJWTExp: true})
+	c := newTestClient(t, emu.URL, nil)
+	c.http.RequestLogHook = nil
+	start := time.Now()
+	tok, err := c.AccessToken(context.Background())
+	end := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiresWithin(t, tok, start.Add(10*time.Minute), end.Add(10*time.Minute-latency))
+}
+
 func TestAccessTokenJWTExpFallback(t *testing.T) {
 	t.Parallel()
 	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, ExpiresIn: 2 * time.Hour})
@@ -1256,13 +1275,19 @@ func TestLifetimeByFACEKIsClock(t *testing.T) {
 		name   string
 		opts   emulator.Options
 		offset time.Duration // this machine's clock ahead of FACEKI's
-		err    string        // a LifetimeError's text, when one is expected
+		note   string        // what a LifetimeError says of the clock that counted
+		err    string        // the error's text, when one is expected
 	}{
-		{name: "FACEKI 2h ahead", opts: emulator.Options{Clock: 2 * time.Hour}, offset: -2 * time.Hour},
-		{name: "FACEKI 2h behind", opts: emulator.Options{Clock: -2 * time.Hour}, offset: 2 * time.Hour},
-		{name: "FACEKI 2h behind, JWT exp only", opts: emulator.Options{Clock: -2 * time.Hour, OmitExpiresIn: true}, offset: 2 * time.Hour},
+		{name: "FACEKI 2h ahead", opts: emulator.Options{Clock: 2 * time.Hour}, offset: -2 * time.Hour,
+			note: "counted by FACEKI's clock: expires_in (3600 s) and the JWT's exp by FACEKI's Date header agree, and this machine's clock is 2h0m behind FACEKI's, so the offset does not shorten the token's life"},
+		{name: "FACEKI 2h behind", opts: emulator.Options{Clock: -2 * time.Hour}, offset: 2 * time.Hour,
+			note: "counted by FACEKI's clock: expires_in (3600 s) and the JWT's exp by FACEKI's Date header agree, and this machine's clock is 2h0m ahead of FACEKI's, so the offset does not shorten the token's life"},
+		{name: "FACEKI 2h behind, JWT exp only", opts: emulator.Options{Clock: -2 * time.Hour, OmitExpiresIn: true}, offset: 2 * time.Hour,
+			note: "counted by FACEKI's clock: the JWT's exp − iat (1h0m0s) and the JWT's exp by FACEKI's Date header agree, and this machine's clock is 2h0m ahead of FACEKI's"},
+		// Without a Date, exp is judged by this machine's clock, 2 h ahead:
+		// the token seems dead an hour ago, and either cause is named.
 		{name: "no Date header, FACEKI 2h behind", opts: emulator.Options{Clock: -2 * time.Hour, OmitDate: true},
-			err: "FACEKI's answer had no Date header, so exp was judged by this machine's clock: if that clock runs ahead of FACEKI's, that is the cause"},
+			err: "s before it came, by this machine's clock. A cache or proxy in front of FACEKI serving a stale answer, or this machine's clock running ahead of FACEKI's, is the likely cause"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1272,11 +1297,9 @@ func TestLifetimeByFACEKIsClock(t *testing.T) {
 			tok, err := c.SharedToken(context.Background(), 5*time.Minute)
 			after := time.Now()
 			if tc.err != "" {
-				var lifeErr *LifetimeError
-				if !errors.As(err, &lifeErr) {
-					t.Fatalf("error = %v, want a LifetimeError", err)
-				}
-				wantContains(t, err.Error(), tc.err)
+				_ = wantAPIError(t, err, KindExpiredToken)
+				// exp has whole seconds: it ended an hour and up to a second ago.
+				wantContains(t, err.Error(), "had expired 1h0m", tc.err, "FACEKI's answer had no Date header, so exp was judged by this machine's clock: if that clock runs ahead of FACEKI's, that is the cause")
 				return
 			}
 			if err != nil {
@@ -1290,12 +1313,11 @@ func TestLifetimeByFACEKIsClock(t *testing.T) {
 			if off, ok := c.ClockOffset(); !ok || (off-tc.offset).Abs() > 2*time.Second {
 				t.Errorf("Client.ClockOffset = %s, %v; want %s", off, ok, tc.offset)
 			}
+			// A LifetimeError names the clock that counted, and that the
+			// offset did not shorten the token's life.
+			wantContains(t, lifetimeErrorText(t, tok, 2*time.Hour), tc.note)
 		})
 	}
-	// A LifetimeError names a known offset, and that it did not shorten
-	// the token's life.
-	e := (&Token{ExpiresAt: time.Now().Add(30 * time.Minute), ClockOffset: 2 * time.Hour, issuedFor: time.Hour}).CheckValidity(time.Now(), 2*time.Hour)
-	wantContains(t, e.Error(), "this machine's clock is 2h0m ahead of FACEKI's, and the token's life was counted by FACEKI's clock")
 }
 
 // TestOversizedAnswerFieldsRefused: a token over 16 KiB, or a token_type

@@ -70,6 +70,9 @@ const (
 	KindBadRequest
 	// KindUnavailable: 5xx after every retry, or with a Retry-After beyond the cap.
 	KindUnavailable
+	// KindExpiredToken: a success whose token was dead when it came (a stale
+	// copy from a cache in front of FACEKI, or expires_in 0).
+	KindExpiredToken
 )
 
 // APIError is a FACEKI answer that is not a success. Every string in it has
@@ -144,8 +147,10 @@ type LifetimeError struct {
 	Lifetime    time.Duration // life left on the freshest token FACEKI issued
 	MinValidity time.Duration
 	ExpiresAt   time.Time
-	Note        string        // why the token lives shorter than FACEKI's expires_in said, if it does
-	ClockOffset time.Duration // this machine's clock ahead of FACEKI's, when known (see Token)
+	// Note says why the token lives shorter than a source said, and which
+	// clock counted when they disagree.
+	Note        string
+	ClockOffset time.Duration // this machine's clock ahead of FACEKI's, when known and believed (see Token)
 	// IssuedFor is the life FACEKI gave the token when it was issued; zero
 	// when unknown.
 	IssuedFor time.Duration
@@ -155,11 +160,7 @@ func (e *LifetimeError) Error() string {
 	s := fmt.Sprintf("the freshest FACEKI access token expires at %s, %s from now, which is less than the %s of validity asked for",
 		e.ExpiresAt.UTC().Format(time.RFC3339), e.Lifetime.Round(time.Second), e.MinValidity)
 	if e.Note != "" {
-		s += " (" + e.Note + ")"
-	}
-	if e.ClockOffset.Abs() > ClockOffsetWarning {
-		s += "; " + ClockOffsetText(e.ClockOffset) + ", and the token's life was counted by FACEKI's clock, so the offset " +
-			"does not shorten it: the lifetime above is FACEKI's"
+		s += " (" + e.Note + ")" // which clock counted, when they disagree
 	}
 	return s
 }

@@ -190,17 +190,29 @@ type fileToken struct {
 	ExpiresAt   string `json:"expires_at"` // RFC 3339, nanoseconds
 }
 
+// lifeCap is the longest life a token can have left: MaxTokenLife, and its
+// JWT's exp − iat when it has both. A token read back from the token file
+// is held to it, as every answer is.
+func lifeCap(token string) time.Duration {
+	exp, iat := jwtTimes(token)
+	if exp.IsZero() || iat.IsZero() {
+		return MaxTokenLife
+	}
+	return min(MaxTokenLife, exp.Sub(iat))
+}
+
 // Load returns the token in the file, or ok=false. Any failure (missing,
 // unreadable, symlink, wrong secret, tampered, truncated, old format, bad
 // JSON) is a miss, never an error: the caller then fetches a token, which is
-// what it would do without a file. A token whose ExpiresAt is not after now
-// is removed from disk and is a miss.
+// what it would do without a file. A token whose ExpiresAt is not after now,
+// or that claims more life than any token has (lifeCap: a file not written
+// by these rules), is removed from disk and is a miss.
 func (s *FileStore) Load(now time.Time) (tok Token, ok bool) {
 	tok, fi, ok := s.read()
 	if !ok {
 		return Token{}, false
 	}
-	if !tok.ExpiresAt.After(now) {
+	if left := tok.ExpiresAt.Sub(now); left <= 0 || left > lifeCap(tok.AccessToken) {
 		s.removeIfSame(fi)
 		return Token{}, false
 	}
@@ -265,13 +277,19 @@ func (s *FileStore) removeIfSame(read os.FileInfo) {
 // the account's file, so that a reader sees the old file or the new one,
 // never a part. Rename replaces a symlink at the path rather than following
 // it. A token with a zero ExpiresAt is never written: nobody could tell when
-// to stop using it. Every write seals with a fresh random nonce.
+// to stop using it; nor one that claims more life than any token has
+// (lifeCap), which every later run would reuse. Every write seals with a
+// fresh random nonce.
 func (s *FileStore) Save(tok Token) error {
 	if tok.ExpiresAt.IsZero() {
 		return nil
 	}
 	if tok.AccessToken == "" {
 		return errors.New("token cache: refusing to save an empty token")
+	}
+	if left, most := time.Until(tok.ExpiresAt), lifeCap(tok.AccessToken); left > most {
+		return fmt.Errorf("token cache: refusing to save a token said to live %s more, longer than the %s a token "+
+			"can have (the JWT's exp − iat, at most %s)", left.Round(time.Second), most, MaxTokenLife)
 	}
 	plain, err := json.Marshal(fileToken{
 		AccessToken: tok.AccessToken,

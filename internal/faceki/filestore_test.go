@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -123,7 +124,8 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
 	fsWantMiss(t, s, "empty directory")
 
-	exp := time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.FixedZone("X", 5*3600+1800))
+	// Within the life a token can have (lifeCap), in another zone.
+	exp := time.Now().Add(time.Hour).Truncate(time.Second).Add(123456789).In(time.FixedZone("X", 5*3600+1800))
 	in := Token{AccessToken: fsJWT, TokenType: "bearer-ish", ExpiresAt: exp}
 	fsSave(t, s, in)
 	got, ok := s.Load(exp.Add(-time.Nanosecond))
@@ -319,6 +321,66 @@ func TestFileStoreExpired(t *testing.T) {
 	if err := s.Save(Token{ExpiresAt: exp}); err == nil {
 		t.Fatal("Save of an empty token: nil error")
 	}
+}
+
+// The token file holds tokens to the life a token can have: nothing longer is
+// written, and a file claiming longer (written by other rules, or tampered by
+// someone with the secret) is a miss, removed.
+func TestFileStoreCapsLife(t *testing.T) {
+	t.Parallel()
+	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
+	now := time.Now()
+	hourJWT := makeJWT(map[string]any{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+
+	// The write path.
+	for _, tc := range []struct {
+		tok  Token
+		want string
+	}{
+		{fsToken(fsJWT, now.AddDate(57, 0, 0)), "longer than the 24h0m0s a token can have"},
+		{fsToken(fsJWT, now.Add(MaxTokenLife+time.Minute)), "longer than the 24h0m0s a token can have"},
+		{fsToken(hourJWT, now.Add(2*time.Hour)), "longer than the 1h0m0s a token can have (the JWT's exp − iat, at most 24h0m0s)"},
+	} {
+		err := s.Save(tc.tok)
+		if err == nil {
+			t.Fatalf("Save of a token said to live until %s: nil error", tc.tok.ExpiresAt)
+		}
+		wantContains(t, err.Error(), "token cache: refusing to save a token said to live ", tc.want)
+		if strings.Contains(err.Error(), tc.tok.AccessToken) {
+			t.Errorf("the error quotes the token: %v", err)
+		}
+		if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+			t.Fatalf("refused Save wrote %q", got)
+		}
+	}
+	fsSave(t, s, fsToken(hourJWT, now.Add(time.Hour-time.Second)))
+	fsWantHit(t, s, hourJWT)
+	fsSave(t, s, fsToken(fsJWT, now.Add(MaxTokenLife-time.Minute)))
+	fsWantHit(t, s, fsJWT)
+
+	// The read-back path: files sealed by hand, past Save's checks.
+	for _, tok := range []Token{fsToken(fsJWT, now.AddDate(57, 0, 0)), fsToken(fsJWT, now.Add(25*time.Hour)),
+		fsToken(hourJWT, now.Add(2*time.Hour))} {
+		fsSeal(t, s, tok)
+		fsWantMiss(t, s, "a file claiming life until "+tok.ExpiresAt.String())
+		if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+			t.Fatalf("a file claiming too long a life was left: %q", got)
+		}
+	}
+	// The hand-sealed file itself is good: a shorter claim loads.
+	fsSeal(t, s, fsToken(hourJWT, now.Add(30*time.Minute)))
+	fsWantHit(t, s, hourJWT)
+}
+
+// fsSeal writes tok to s's file as Save would, without Save's checks.
+func fsSeal(t *testing.T, s *FileStore, tok Token) {
+	t.Helper()
+	plain, err := json.Marshal(fileToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresAt: tok.ExpiresAt.UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, nonceSize)
+	fsWriteFile(t, s.Path(), s.aead.Seal(append([]byte(fileMagic+string(rune(fileVersion))), nonce...), nonce, plain, []byte(s.name)))
 }
 
 func TestFileStoreForget(t *testing.T) {

@@ -133,6 +133,7 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	if err != nil {
 		return Rules{}, err
 	}
+	c.noteClock(ans)
 	rules, apiErr := c.decodeRules(ans.status, ans.body)
 	if apiErr != nil {
 		apiErr.Attempts, apiErr.URL = ans.attempts, ans.url

@@ -68,16 +68,19 @@ func cacheKey(baseURL, clientID, secret string, endpoint TokenEndpoint) string {
 // others), but it is cancelled once every caller waiting for it has gone;
 // each caller returns as soon as its own ctx ends. A call never takes longer
 // than MaxDuration, whatever another process does with the token file's
-// lock: waiting for it and fetching share that budget.
+// lock: waiting for it and fetching share that budget, taken once when the
+// call starts, and so do every fetch and retry it makes or waits for.
 // Failures are not cached. A token whose expiry is unknown is never shared:
 // its caller keeps it and every other caller fetches its own.
 func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (Token, error) {
+	// One deadline for the whole call: a caller that waited for another's
+	// flight and then fetches its own must not get a fresh budget.
+	deadline := time.Now().Add(c.MaxDuration())
 	// A flight started for less validity than this caller needs may bring
 	// back a cached token too short for it: then a flight of its own, which
 	// fetches from FACEKI unless the file has a better token by then.
-	var deadline time.Time // set by the first flight this call starts: a memory hit costs no clock read
 	for try := 0; ; try++ {
-		tok, source, err := c.sharedToken(ctx, minValidity, &deadline)
+		tok, source, err := c.sharedToken(ctx, minValidity, deadline)
 		if err != nil {
 			var lifeErr *LifetimeError
 			if errors.As(err, &lifeErr) && source != fromFACEKI && try == 0 {
@@ -98,7 +101,7 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 
 // sharedToken is one pass of SharedToken; source says where the token (or
 // the token that was too short) came from.
-func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, deadline *time.Time) (Token, string, error) {
+func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, deadline time.Time) (Token, string, error) {
 	tc := c.cache
 	tc.mu.Lock()
 	e := tc.entries[c.cacheKey]
@@ -120,12 +123,13 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 	}
 	f := e.flight
 	leader := f == nil
+	if leader && ctx.Err() != nil {
+		// Nobody would wait for it: no request to FACEKI.
+		tc.mu.Unlock()
+		return Token{}, "", ctx.Err()
+	}
 	if leader {
-		if deadline.IsZero() {
-			*deadline = time.Now().Add(c.MaxDuration())
-		}
-		reqCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), *deadline)
-		reqCtx = context.WithValue(reqCtx, budgetKey{}, &budget{bound: c.MaxDuration()})
+		reqCtx, cancel := c.withBudget(context.WithoutCancel(ctx), deadline)
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
 		go c.fly(reqCtx, e, f, minValidity)
@@ -153,13 +157,22 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 		if leader {
 			return f.tok, f.source, nil
 		}
-		tok, err := c.AccessToken(ctx)
+		reqCtx, cancel := c.withBudget(ctx, deadline)
+		defer cancel()
+		tok, err := c.AccessToken(reqCtx)
 		return tok, fromFACEKI, err
 	}
 	if err := f.tok.CheckValidity(tc.now(), minValidity); err != nil {
 		return Token{}, f.source, err
 	}
 	return f.tok, f.source, nil
+}
+
+// withBudget bounds ctx by the open's deadline, and carries the budget that
+// names it when it runs out.
+func (c *Client) withBudget(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	return context.WithValue(ctx, budgetKey{}, &budget{bound: c.MaxDuration()}), cancel
 }
 
 func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity time.Duration) {

@@ -189,3 +189,23 @@ func TestSharedTokenFileRefusedDirectory(t *testing.T) {
 		t.Errorf("the refused directory holds %d files", len(entries))
 	}
 }
+
+// A token file claiming 57 years (written when a Date in 1970 made that
+// life) is not used: the open fetches a token and the file is replaced.
+func TestSharedTokenFileRefusesLongerLife(t *testing.T) {
+	t.Parallel()
+	emu := startEmu(t, emulator.Options{})
+	c := process(t, emu.URL, t.TempDir())
+	stale := makeJWT(map[string]any{"exp": time.Now().AddDate(57, 0, 0).Unix()})
+	fsSeal(t, c.files, fsToken(stale, time.Now().AddDate(57, 0, 0)))
+	before := time.Now()
+	tok, err := c.SharedToken(context.Background(), 5*time.Minute)
+	after := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == stale || emu.TokenRequests() != 1 {
+		t.Fatalf("got the file's token: %d requests", emu.TokenRequests())
+	}
+	wantLife(t, c, tok, before, after, time.Hour)
+}

@@ -576,3 +576,42 @@ func TestSharedTokenCancelledWhenLastWaiterLeaves(t *testing.T) {
 		t.Errorf("third caller: %v, want its own deadline", r.err)
 	}
 }
+
+// An open's deadline is taken once, when it starts, and bounds every fetch
+// it waits for or makes. A follower that waited for a flight whose token has
+// no known expiry (so is not shared) then fetches its own, within what is
+// left of its bound, not with a bound of its own afresh: it once returned
+// after 2.3 s with MaxDuration 1.5 s.
+func TestSharedTokenFollowerDeadline(t *testing.T) {
+	t.Parallel()
+	const latency = 1200 * time.Millisecond
+	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, OmitJWTExp: true, Latency: latency})
+	c := newTestClient(t, emu.URL, func(c *Config) { c.RequestTimeout, c.MaxRetries = 1500*time.Millisecond, 0 })
+	bound := c.MaxDuration()
+	if bound != 1500*time.Millisecond {
+		t.Fatalf("MaxDuration = %s, want 1.5s", bound)
+	}
+	ctx := context.Background()
+	leader := sharedAsync(c, ctx)
+	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
+	start := time.Now()
+	_, err := c.SharedToken(ctx, time.Minute)
+	took := time.Since(start)
+	t.Logf("the follower returned after %s; its bound is %s", took.Round(time.Millisecond), bound)
+	// It waited for the leader's flight (the rest of its latency), then for
+	// its own request until its bound ran out: 2 × latency is beyond it.
+	if took < latency-200*time.Millisecond || took > bound+300*time.Millisecond {
+		t.Errorf("the follower returned after %s, want within its open's bound of %s (and after the leader's flight)", took, bound)
+	}
+	tErr := wantTransportError(t, err)
+	if !tErr.Timeout {
+		t.Errorf("transport error is not a timeout: %v", err)
+	}
+	wantContains(t, err.Error(), "no answer within 1.5s, the longest one token request may take ((max_retries + 1) × request_timeout + max_retries × 30s, with max_retries 0 and request_timeout 1.5s)")
+	if got := emu.TokenRequests(); got != 2 {
+		t.Errorf("emulator saw %d token requests, want 2 (the leader's, the follower's own)", got)
+	}
+	if r := <-leader; r.err != nil {
+		t.Errorf("leader: %v", r.err)
+	}
+}

@@ -141,8 +141,9 @@ func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerD
 // and the data source alike.
 const expiresAtDescription = "When the token expires, in RFC 3339 format, UTC: from the time the token request was sent, " +
 	"the earlier of FACEKI's `expires_in` and the life the JWT's `exp` claim (which FACEKI enforces) gives it by FACEKI's " +
-	"clock (the `Date` of its answer; without one, this machine's clock), so that a machine whose clock is off still " +
-	"gets the token's real life."
+	"clock (the `Date` of its answer plus its `Age`; this machine's clock when there is no `Date`, or one that " +
+	"`expires_in` and `exp` contradict), so that a machine whose clock is off still gets the token's real life; never " +
+	"more than the JWT's `exp` − `iat`, nor than a day."
 
 // minValidityOf reads min_validity, the one attribute a configuration of
 // faceki_access_token sets, alone (see fieldsOf).

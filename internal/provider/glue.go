@@ -180,6 +180,10 @@ func describeAPIError(err error, apiErr *faceki.APIError) (summary, detail, attr
 		return sumServerError, fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
 			"If it names your account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again "+
 			"later, and contact FACEKI support with the time and the code if it persists.", errText(err)), ""
+	case faceki.KindExpiredToken:
+		return sumBadResponse, fmt.Sprintf("%s.\n\nFACEKI's tokens live an hour, so a token dead on arrival was not "+
+			"FACEKI's fresh answer: check that base_url (%s) is FACEKI's API (default %s) and that nothing between "+
+			"here and it (a CDN, a caching proxy set by HTTPS_PROXY) caches the token endpoint.", errText(err), EnvBaseURL, faceki.DefaultBaseURL), ""
 	case faceki.KindBadResponse:
 		return sumBadResponse, fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
 			"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""

@@ -221,7 +221,9 @@ func (m providerModel) resolve(diags interface {
 				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), msg)))
 		}
 	}
-	if !s.unknown["token_cache_dir"] && s.tokenCacheDir != "" {
+	// The directory matters only to the file cache: a relative one left in
+	// the environment must not fail a configuration that keeps tokens in memory.
+	if s.tokenCache == tokenCacheFile && !s.unknown["token_cache_dir"] && s.tokenCacheDir != "" {
 		dir, err := expandCacheDir(s.tokenCacheDir)
 		if err != nil {
 			diags.AddAttributeError(path.Root("token_cache_dir"), fmt.Sprintf(sumInvalid, "token_cache_dir"),

@@ -311,6 +311,86 @@ func TestTokenCacheDirPaths(t *testing.T) {
 	}
 }
 
+// TestTokenCacheDirOnlyForTheFileCache: token_cache_dir matters only when
+// tokens go to a file. A relative FACEKI_TOKEN_CACHE_DIR (or a "~/" one
+// without a home directory) left in the environment fails neither Configure
+// nor ValidateConfig when tokens stay in memory, and creates nothing; with
+// token_cache = "file" it is the error it was.
+func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{})
+	t.Chdir(t.TempDir()) // where a relative directory would be made
+	t.Setenv("HOME", "")
+	for _, dir := range []string{"relative/cache", "~/.cache/faceki"} {
+		for _, tc := range []struct {
+			name, env string
+			attrs     map[string]string
+			wantErr   string
+		}{
+			{name: "default"},
+			{name: "memory by environment", env: tokenCacheMemory},
+			{name: "memory by attribute", attrs: map[string]string{"token_cache": tokenCacheMemory}},
+			{name: "memory by attribute, directory by attribute", attrs: map[string]string{"token_cache": tokenCacheMemory, "token_cache_dir": dir}},
+			{name: "file", attrs: map[string]string{"token_cache": tokenCacheFile}, wantErr: "Invalid token_cache_dir"},
+		} {
+			t.Setenv(EnvTokenCache, tc.env)
+			t.Setenv(EnvTokenCacheDir, dir)
+			what := fmt.Sprintf("%s, %q", tc.name, dir)
+			diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), tc.attrs)
+			if tc.wantErr != "" {
+				if !diags.HasError() || diags[0].Summary() != tc.wantErr {
+					t.Errorf("%s: %v, want %q", what, diags, tc.wantErr)
+				}
+				continue
+			}
+			if len(diags) != 0 {
+				t.Errorf("%s: %v, want no diagnostic", what, diags)
+				continue
+			}
+			if err := data.client.TokenCacheError(); err != nil {
+				t.Errorf("%s: TokenCacheError = %v", what, err)
+			}
+			if _, err := data.client.SharedToken(context.Background(), time.Minute); err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+			// ValidateConfig sees the literal values alone.
+			if lit := tc.attrs["token_cache_dir"]; lit != "" {
+				if diags := validateWith(t, as[*FacekiProvider](t, New("test")()), tc.attrs); len(diags) != 0 {
+					t.Errorf("%s: ValidateConfig: %v", what, diags)
+				}
+			}
+		}
+	}
+	if diags := validateWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"token_cache": tokenCacheFile, "token_cache_dir": "relative/cache"}); !diags.HasError() {
+		t.Error("ValidateConfig accepted a relative token_cache_dir with token_cache = \"file\"")
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("the working directory holds %d entries, want none", len(entries))
+	}
+	if got := emu.TokenRequests(); got != 4*2 {
+		t.Errorf("emulator saw %d token requests, want 8 (one per configuration in memory)", got)
+	}
+}
+
+// validateWith calls p's ValidateConfig with attrs written in the provider
+// block, and returns its diagnostics.
+func validateWith(t *testing.T, p *FacekiProvider, attrs map[string]string) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	obj := as[tftypes.Object](t, schemaResp.Schema.Type().TerraformType(ctx))
+	vals := map[string]tftypes.Value{}
+	for name, at := range obj.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+		if v, ok := attrs[name]; ok {
+			vals[name] = tftypes.NewValue(tftypes.String, v)
+		}
+	}
+	var resp provider.ValidateConfigResponse
+	p.ValidateConfig(ctx, provider.ValidateConfigRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
+	return resp.Diagnostics
+}
+
 // TestBaseURLPathWarning: a base_url with a path is kept (a gateway may need
 // it), with a warning naming the URL requests go to; one without gets none.
 func TestBaseURLPathWarning(t *testing.T) {
@@ -364,6 +444,32 @@ func TestClockOffsetWarnedOncePerProcess(t *testing.T) {
 		}
 		if len(warnings) != 1 || !strings.HasPrefix(warnings[0], sumClockOffset+": ") || !strings.Contains(warnings[0], tc.want) {
 			t.Errorf("FACEKI's clock %s: warnings %q, want one saying %q", tc.clock, warnings, tc.want)
+		}
+	}
+}
+
+// TestDeadTokenDiagnostic: a token dead on arrival (a cache in front of
+// FACEKI served a 2-hour-old answer) is an error naming the cache, with what
+// to check, and no secret or token.
+func TestDeadTokenDiagnostic(t *testing.T) {
+	emu := startEmulator(t, emulator.Options{Clock: -2 * time.Hour, Age: 2 * time.Hour})
+	diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), nil)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	_, err := data.client.SharedToken(context.Background(), time.Minute)
+	summary, detail, attr := describe(err)
+	if summary != sumBadResponse || attr != "" {
+		t.Errorf("summary %q on %q, want %q", summary, attr, sumBadResponse)
+	}
+	wantContains(t, detail, "the answer has an Age header of 7200 s, so a cache or proxy in front of FACEKI (a CDN?) served a stored copy",
+		"FACEKI's tokens live an hour, so a token dead on arrival was not FACEKI's fresh answer: check that base_url (FACEKI_BASE_URL) "+
+			"is FACEKI's API (default https://sdk.faceki.com) and that nothing between here and it (a CDN, a caching proxy set by "+
+			"HTTPS_PROXY) caches the token endpoint.")
+	_, secret := emu.Credentials()
+	for _, leak := range append(emu.IssuedTokens(), secret) {
+		if strings.Contains(detail, leak) {
+			t.Errorf("the diagnostic quotes a secret or token: %s", detail)
 		}
 	}
 }
