@@ -207,11 +207,6 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret string) {
 	e.mu.Lock()
 	e.tokenRequests++
-	var fault *Fault
-	if len(e.faults) > 0 {
-		fault = &e.faults[0]
-		e.faults = e.faults[1:]
-	}
 	e.mu.Unlock()
 
 	if e.opts.Latency > 0 {
@@ -221,6 +216,15 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 			return
 		}
 	}
+	// The fault is taken only now: a client that left during the latency
+	// never saw it, so it stays queued for the next request.
+	e.mu.Lock()
+	var fault *Fault
+	if len(e.faults) > 0 {
+		fault = &e.faults[0]
+		e.faults = e.faults[1:]
+	}
+	e.mu.Unlock()
 	if fault != nil && fault.serve(w, r, secret) {
 		return
 	}
