@@ -279,7 +279,7 @@ func TestOptions(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
 		e := New(Options{})
-		if id, secret := e.Credentials(); id != "emulator-client-id" || secret != "emulator-client-secret" {
+		if id, secret := e.Credentials(); id != DefaultClientID || secret != DefaultClientSecret {
 			t.Errorf("Credentials() = %q, %q", id, secret)
 		}
 	})
@@ -799,5 +799,17 @@ func TestFaultKeptWhenTheClientLeavesDuringLatency(t *testing.T) {
 	}
 	if a := getToken(t, s, creds(testID, testSecret)); a.status != 200 {
 		t.Errorf("after the fault: HTTP %d, want 200", a.status)
+	}
+}
+
+// TestDefaultCredentialsShareNoRun: the default client ID and secret share
+// no run of 8 characters in any letter case, nor does the ID share one with
+// the secret's Base64. The provider redacts every such run of the secret, so
+// a shared one would cut the client ID wherever it is quoted (the KYC rules'
+// companyId).
+func TestDefaultCredentialsShareNoRun(t *testing.T) {
+	t.Parallel()
+	if run := SharedRun(DefaultClientID, DefaultClientSecret, 8); run != "" {
+		t.Errorf("DefaultClientID %q and DefaultClientSecret share the run %q", DefaultClientID, run)
 	}
 }

@@ -28,6 +28,14 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
 
+// The credentials the command accepts when neither its flags nor the
+// environment name any. Like the package's defaults, they share no run of 8
+// characters (see emulator.SharedRun).
+const (
+	demoClientID     = "demo-client-id"
+	demoClientSecret = "demo-not-a-real-secret"
+)
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -38,9 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("faceki-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("listen", "127.0.0.1:8808", "`address` to listen on; port 0 picks a free one (the first line of output names it)")
-	id := fs.String("client-id", "", "client id the emulator accepts (default $FACEKI_CLIENT_ID, else demo-client-id)")
+	id := fs.String("client-id", "", "client id the emulator accepts (default $FACEKI_CLIENT_ID, else "+demoClientID+")")
 	secret := fs.String("client-secret", "", "client secret the emulator accepts (default $FACEKI_CLIENT_SECRET, else "+
-		"demo-client-secret); prefer the environment variable: a command line is visible to every user of the machine")
+		demoClientSecret+"); prefer the environment variable: a command line is visible to every user of the machine")
 	expiresIn := fs.Duration("expires-in", time.Hour, "lifetime of issued tokens")
 	latency := fs.Duration("latency", 0, "delay before each token answer (a WAN round trip)")
 	var faults []emulator.Fault
@@ -67,8 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := emulator.Options{
-		ClientID:     firstOf(*id, os.Getenv("FACEKI_CLIENT_ID"), "demo-client-id"),
-		ClientSecret: firstOf(*secret, os.Getenv("FACEKI_CLIENT_SECRET"), "demo-client-secret"),
+		ClientID:     firstOf(*id, os.Getenv("FACEKI_CLIENT_ID"), demoClientID),
+		ClientSecret: firstOf(*secret, os.Getenv("FACEKI_CLIENT_SECRET"), demoClientSecret),
 		ExpiresIn:    *expiresIn,
 		Latency:      *latency,
 	}

@@ -622,3 +622,49 @@ func TestGuideListsEveryFault(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultCredentials: with neither flags nor environment naming them,
+// the command accepts demoClientID and demoClientSecret, which share no run
+// of 8 characters (else the provider would redact the client ID in the KYC
+// rules' companyId), and the KYC rules name the client.
+func TestDefaultCredentials(t *testing.T) {
+	t.Parallel()
+	if run := emulator.SharedRun(demoClientID, demoClientSecret, 8); run != "" {
+		t.Errorf("demoClientID %q and demoClientSecret share the run %q", demoClientID, run)
+	}
+	cmd := exec.Command(binary, "-listen", "127.0.0.1:0")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FACEKI_CLIENT_ID=") && !strings.HasPrefix(kv, "FACEKI_CLIENT_SECRET=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	first, _ := bufio.NewReader(stdout).ReadString('\n')
+	base := strings.TrimSpace(strings.TrimPrefix(first, "FACEKI emulator listening on "))
+	resp, err := http.Get(base + "/auth/api/access-token?" + url.Values{"clientId": {demoClientID}, "clientSecret": {demoClientSecret}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		Data struct {
+			AccessToken string `json:"access_token"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || tok.Data.AccessToken == "" {
+		t.Fatalf("the default credentials: HTTP %d (%v), want a token", resp.StatusCode, err)
+	}
+	e := &emu{t: t, URL: base}
+	d, _ := e.rules(t, tok.Data.AccessToken).json(t)["data"].(map[string]any)
+	if d["companyId"] != demoClientID {
+		t.Errorf("companyId = %v, want %q", d["companyId"], demoClientID)
+	}
+}
