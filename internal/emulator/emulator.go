@@ -74,6 +74,8 @@ type Emulator struct {
 	rulesRequests int
 	bearers       []string // tokens presented to bearer-protected endpoints, accepted or not
 	faults        []Fault
+	scenarios     map[string]*scenario // client ID → its own faults (see Scenario)
+	clients       map[string]string    // token → the client ID it was issued to
 }
 
 // New returns an emulator with opts.
@@ -87,7 +89,7 @@ func New(opts Options) *Emulator {
 	if opts.ExpiresIn == 0 {
 		opts.ExpiresIn = time.Hour
 	}
-	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, mux: http.NewServeMux()}
+	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, clients: map[string]string{}, mux: http.NewServeMux()}
 	e.mux.HandleFunc("GET /auth/api/access-token", e.accessToken)
 	e.mux.HandleFunc("POST /auth/api/generate-token", e.generateToken)
 	e.mux.HandleFunc("GET /kycrules/api/kycrules", e.kycRules)
@@ -226,14 +228,24 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 		}
 	}
 	// The fault is taken only now: a client that left during the latency
-	// never saw it, so it stays queued for the next request.
+	// never saw it, so it stays queued for the next request. A client with
+	// a scenario of its own takes its faults from that, never the queue.
 	e.mu.Lock()
 	var fault *Fault
-	if len(e.faults) > 0 {
+	var how, spec string
+	sc := e.scenarios[id]
+	switch {
+	case sc != nil:
+		fault, how = sc.next()
+		spec = sc.spec
+	case len(e.faults) > 0:
 		fault = &e.faults[0]
 		e.faults = e.faults[1:]
+		how = "-fault " + fault.Name
 	}
+	known := id == e.opts.ClientID || sc != nil
 	e.mu.Unlock()
+	note(r, func(i *RequestInfo) { i.Client, i.Scenario, i.Fault = id, spec, how })
 	if fault != nil && fault.serve(w, r, secret) {
 		return
 	}
@@ -242,11 +254,11 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client id is required"))
 	case secret == "":
 		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client secret is required"))
-	case id != e.opts.ClientID || secret != e.opts.ClientSecret:
+	case !known || secret != e.opts.ClientSecret:
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Invalid client credentials"))
 	default:
 		lifetime := e.lifetime()
-		tok := e.issue(lifetime)
+		tok := e.issue(id, lifetime)
 		data := map[string]any{"access_token": tok, "token_type": "Bearer"}
 		if !e.opts.OmitExpiresIn {
 			data["expires_in"] = int(lifetime / time.Second)
@@ -268,12 +280,13 @@ func (e *Emulator) lifetime() time.Duration {
 	return e.opts.ExpiresIn
 }
 
-// issue mints an RS256-shaped JWT living for lifetime (see signature).
-func (e *Emulator) issue(lifetime time.Duration) string {
+// issue mints an RS256-shaped JWT for client, living for lifetime (see
+// signature).
+func (e *Emulator) issue(client string, lifetime time.Duration) string {
 	now := e.now()
 	exp := now.Add(lifetime)
 	claims := map[string]any{
-		"sub": e.opts.ClientID, "client_id": e.opts.ClientID, "token_use": "access", "scope": "kyc/all",
+		"sub": client, "client_id": client, "token_use": "access", "scope": "kyc/all",
 		"iss": "faceki-emulator", "iat": now.Unix(), "jti": randomString(16),
 	}
 	if e.opts.JWTLifetime > 0 {
@@ -292,6 +305,7 @@ func (e *Emulator) issue(lifetime time.Duration) string {
 
 	e.mu.Lock()
 	e.issued[tok] = exp
+	e.clients[tok] = client
 	e.mu.Unlock()
 	return tok
 }
@@ -304,10 +318,14 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 		e.bearers = append(e.bearers, token)
 	}
 	exp, issued := e.issued[token]
+	client := e.clients[token]
 	revoked := e.revoked[token]
 	e.mu.Unlock()
 	if !issued {
-		exp, issued = e.verify(token)
+		exp, client, issued = e.verify(token)
+	}
+	if issued {
+		note(r, func(i *RequestInfo) { i.Client = client })
 	}
 	if !ok || !issued || revoked || e.now().After(exp) {
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Unauthorized"))
@@ -322,7 +340,7 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 	case e.opts.RulesFor != nil:
 		rules = e.opts.RulesFor(token)
 	case rules == nil:
-		rules = DefaultRules(e.opts.ClientID)
+		rules = DefaultRules(client) // the company of the client the token was issued to
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"responseCode": 0, "data": rules})
 }
@@ -377,21 +395,23 @@ func (e *Emulator) signature(signed string) string {
 }
 
 // verify accepts a token this emulator did not issue itself when its
-// signature is one it would make, until the exp claim it carries.
-func (e *Emulator) verify(token string) (time.Time, bool) {
+// signature is one it would make, until the exp claim it carries; it
+// returns that and the client the token names.
+func (e *Emulator) verify(token string) (time.Time, string, bool) {
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 || !hmac.Equal([]byte(token[i+1:]), []byte(e.signature(token[:i]))) {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	parts := strings.Split(token[:i], ".")
 	payload, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
 	var claims struct {
-		Exp int64 `json:"exp"`
+		Exp    int64  `json:"exp"`
+		Client string `json:"client_id"`
 	}
 	if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
-	return time.Unix(claims.Exp, 0), true
+	return time.Unix(claims.Exp, 0), claims.Client, true
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
