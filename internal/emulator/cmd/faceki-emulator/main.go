@@ -217,8 +217,9 @@ Flags:
 Scenarios (-client ID=FAULT[,FAULT…]):
   A client ID of its own for each behaviour, so that one emulator serves a
   whole test suite: the emulator accepts ID with its secret (FACEKI_CLIENT_SECRET),
-  and answers ID's token requests with the faults listed, in order, one per
-  request, then normally. Such a client takes nothing from the -fault queue.
+  and answers ID's token requests with the faults listed (names as for -fault,
+  below), in order, one per request, then normally. Such a client takes
+  nothing from the -fault queue.
     NAME       the fault answers once         -client flaky=503
     NAME*N     N requests in a row            -client slow=429*2,503
     NAME*      every request from then on     -client 'down=503*'   (last only)
@@ -226,7 +227,7 @@ Scenarios (-client ID=FAULT[,FAULT…]):
   Quote a * from the shell. A provider block with client_id = "flaky" (the
   secret from the environment) picks the scenario.
 `)
-	fmt.Fprint(w, "\nFaults (-fault NAME, -client ID=NAME):\n")
+	fmt.Fprint(w, "\nFaults (-fault NAME):\n")
 	for _, f := range emulator.FaultRegistry() {
 		fmt.Fprintf(w, "  %-20s %s\n", f.Name, f.Help)
 	}
