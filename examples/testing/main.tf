@@ -6,7 +6,9 @@
 #
 # Nothing here names the emulator: the provider and the step read
 # FACEKI_BASE_URL, FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET from the
-# environment, so the same module runs against FACEKI or the emulator.
+# environment, so the same module runs against FACEKI or the emulator. Like
+# any reusable module it has no provider block: its caller configures
+# faceki, and each test file picks the emulator scenario it needs that way.
 terraform {
   required_version = ">= 1.10"
   required_providers {
@@ -15,8 +17,6 @@ terraform {
     }
   }
 }
-
-provider "faceki" {}
 
 variable "required_documents" {
   description = "Document types the FACEKI account must accept."
@@ -30,8 +30,14 @@ variable "result_file" {
   default     = "faceki-result.json"
 }
 
+variable "min_validity" {
+  description = "How long the token handed to the pipeline step must still live."
+  type        = string
+  default     = "10m"
+}
+
 ephemeral "faceki_access_token" "this" {
-  min_validity = "10m"
+  min_validity = var.min_validity
 }
 
 data "faceki_kyc_rules" "this" {}

@@ -61,6 +61,15 @@ type Options struct {
 	Age time.Duration
 }
 
+// The credentials an emulator accepts when Options name none. They share no
+// run of 8 characters, in any letter case: the provider redacts every such
+// run of the secret wherever it appears, the client ID in the KYC rules
+// included.
+const (
+	DefaultClientID     = "emulator-client-id"
+	DefaultClientSecret = "not-a-real-secret"
+)
+
 // Emulator is an http.Handler; Listen serves it on loopback.
 type Emulator struct {
 	opts Options
@@ -73,20 +82,22 @@ type Emulator struct {
 	rulesRequests int
 	bearers       []string // tokens presented to bearer-protected endpoints, accepted or not
 	faults        []Fault
+	scenarios     map[string]*scenario // client ID → its own faults (see Scenario)
+	clients       map[string]string    // token → the client ID it was issued to
 }
 
 // New returns an emulator with opts.
 func New(opts Options) *Emulator {
 	if opts.ClientID == "" {
-		opts.ClientID = "emulator-client-id"
+		opts.ClientID = DefaultClientID
 	}
 	if opts.ClientSecret == "" {
-		opts.ClientSecret = "emulator-client-secret"
+		opts.ClientSecret = DefaultClientSecret
 	}
 	if opts.ExpiresIn == 0 {
 		opts.ExpiresIn = time.Hour
 	}
-	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, mux: http.NewServeMux()}
+	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, clients: map[string]string{}, mux: http.NewServeMux()}
 	e.mux.HandleFunc("GET /auth/api/access-token", e.accessToken)
 	e.mux.HandleFunc("POST /auth/api/generate-token", e.generateToken)
 	e.mux.HandleFunc("GET /kycrules/api/kycrules", e.kycRules)
@@ -218,11 +229,6 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret string) {
 	e.mu.Lock()
 	e.tokenRequests++
-	var fault *Fault
-	if len(e.faults) > 0 {
-		fault = &e.faults[0]
-		e.faults = e.faults[1:]
-	}
 	e.mu.Unlock()
 
 	if e.opts.Latency > 0 {
@@ -232,6 +238,25 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 			return
 		}
 	}
+	// The fault is taken only now: a client that left during the latency
+	// never saw it, so it stays queued for the next request. A client with
+	// a scenario of its own takes its faults from that, never the queue.
+	e.mu.Lock()
+	var fault *Fault
+	var how, spec string
+	sc := e.scenarios[id]
+	switch {
+	case sc != nil:
+		fault, how = sc.next()
+		spec = sc.spec
+	case len(e.faults) > 0:
+		fault = &e.faults[0]
+		e.faults = e.faults[1:]
+		how = "-fault " + fault.Name
+	}
+	known := id == e.opts.ClientID || sc != nil
+	e.mu.Unlock()
+	note(r, func(i *RequestInfo) { i.Client, i.Scenario, i.Fault = id, spec, how })
 	if fault != nil && fault.serve(w, r, secret) {
 		return
 	}
@@ -240,11 +265,11 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client id is required"))
 	case secret == "":
 		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client secret is required"))
-	case id != e.opts.ClientID || secret != e.opts.ClientSecret:
+	case !known || secret != e.opts.ClientSecret:
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Invalid client credentials"))
 	default:
 		lifetime := e.lifetime()
-		tok := e.issue(lifetime)
+		tok := e.issue(id, lifetime)
 		data := map[string]any{"access_token": tok, "token_type": "Bearer"}
 		if !e.opts.OmitExpiresIn {
 			data["expires_in"] = int(lifetime / time.Second)
@@ -266,12 +291,13 @@ func (e *Emulator) lifetime() time.Duration {
 	return e.opts.ExpiresIn
 }
 
-// issue mints an RS256-shaped JWT living for lifetime (see signature).
-func (e *Emulator) issue(lifetime time.Duration) string {
+// issue mints an RS256-shaped JWT for client, living for lifetime (see
+// signature).
+func (e *Emulator) issue(client string, lifetime time.Duration) string {
 	now := e.now()
 	exp := now.Add(lifetime)
 	claims := map[string]any{
-		"sub": e.opts.ClientID, "client_id": e.opts.ClientID, "token_use": "access", "scope": "kyc/all",
+		"sub": client, "client_id": client, "token_use": "access", "scope": "kyc/all",
 		"iss": "faceki-emulator", "iat": now.Unix(), "jti": randomString(16),
 	}
 	if e.opts.JWTLifetime > 0 {
@@ -290,6 +316,7 @@ func (e *Emulator) issue(lifetime time.Duration) string {
 
 	e.mu.Lock()
 	e.issued[tok] = exp
+	e.clients[tok] = client
 	e.mu.Unlock()
 	return tok
 }
@@ -302,10 +329,14 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 		e.bearers = append(e.bearers, token)
 	}
 	exp, issued := e.issued[token]
+	client := e.clients[token]
 	revoked := e.revoked[token]
 	e.mu.Unlock()
 	if !issued {
-		exp, issued = e.verify(token)
+		exp, client, issued = e.verify(token)
+	}
+	if issued {
+		note(r, func(i *RequestInfo) { i.Client = client })
 	}
 	if !ok || !issued || revoked || e.now().After(exp) {
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Unauthorized"))
@@ -320,7 +351,7 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 	case e.opts.RulesFor != nil:
 		rules = e.opts.RulesFor(token)
 	case rules == nil:
-		rules = DefaultRules(e.opts.ClientID)
+		rules = DefaultRules(client) // the company of the client the token was issued to
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"responseCode": 0, "data": rules})
 }
@@ -375,21 +406,23 @@ func (e *Emulator) signature(signed string) string {
 }
 
 // verify accepts a token this emulator did not issue itself when its
-// signature is one it would make, until the exp claim it carries.
-func (e *Emulator) verify(token string) (time.Time, bool) {
+// signature is one it would make, until the exp claim it carries; it
+// returns that and the client the token names.
+func (e *Emulator) verify(token string) (time.Time, string, bool) {
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 || !hmac.Equal([]byte(token[i+1:]), []byte(e.signature(token[:i]))) {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	parts := strings.Split(token[:i], ".")
 	payload, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
 	var claims struct {
-		Exp int64 `json:"exp"`
+		Exp    int64  `json:"exp"`
+		Client string `json:"client_id"`
 	}
 	if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
-	return time.Unix(claims.Exp, 0), true
+	return time.Unix(claims.Exp, 0), claims.Client, true
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -400,4 +433,19 @@ func randomString(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return b64(b)
+}
+
+// SharedRun returns a run of n characters of id that occurs in secret or in
+// its Base64, letter case ignored, or "" when there is none: the runs the
+// provider's redactor would cut out of the client ID.
+func SharedRun(id, secret string, n int) string {
+	in := strings.ToLower(secret + "\x00" + base64.StdEncoding.EncodeToString([]byte(secret)) +
+		"\x00" + base64.URLEncoding.EncodeToString([]byte(secret)))
+	lower := strings.ToLower(id)
+	for i := 0; i+n <= len(lower); i++ {
+		if strings.Contains(in, lower[i:i+n]) {
+			return id[i : i+n]
+		}
+	}
+	return ""
 }

@@ -279,7 +279,7 @@ func TestOptions(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
 		e := New(Options{})
-		if id, secret := e.Credentials(); id != "emulator-client-id" || secret != "emulator-client-secret" {
+		if id, secret := e.Credentials(); id != DefaultClientID || secret != DefaultClientSecret {
 			t.Errorf("Credentials() = %q, %q", id, secret)
 		}
 	})
@@ -778,4 +778,38 @@ func as[T any](t *testing.T, v any) T {
 		t.Fatalf("got %T, want %T", v, x)
 	}
 	return x
+}
+
+// TestFaultKeptWhenTheClientLeavesDuringLatency: a client that gives up
+// while -latency holds its request takes no fault with it; the queued fault
+// is for the next request that waits for its answer.
+func TestFaultKeptWhenTheClientLeavesDuringLatency(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{Latency: 300 * time.Millisecond})
+	s.Faults(Unavailable)
+	impatient := &http.Client{Timeout: 50 * time.Millisecond}
+	if resp, err := impatient.Get(s.URL + "/auth/api/access-token?" + creds(testID, testSecret).Encode()); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("HTTP %d within 50 ms, want the client to give up during the 300 ms latency", resp.StatusCode)
+	}
+	// Let the abandoned request's handler run to its end first.
+	time.Sleep(400 * time.Millisecond)
+	if a := getToken(t, s, creds(testID, testSecret)); a.status != 503 {
+		t.Errorf("the request after the one abandoned: HTTP %d, want the queued 503", a.status)
+	}
+	if a := getToken(t, s, creds(testID, testSecret)); a.status != 200 {
+		t.Errorf("after the fault: HTTP %d, want 200", a.status)
+	}
+}
+
+// TestDefaultCredentialsShareNoRun: the default client ID and secret share
+// no run of 8 characters in any letter case, nor does the ID share one with
+// the secret's Base64. The provider redacts every such run of the secret, so
+// a shared one would cut the client ID wherever it is quoted (the KYC rules'
+// companyId).
+func TestDefaultCredentialsShareNoRun(t *testing.T) {
+	t.Parallel()
+	if run := SharedRun(DefaultClientID, DefaultClientSecret, 8); run != "" {
+		t.Errorf("DefaultClientID %q and DefaultClientSecret share the run %q", DefaultClientID, run)
+	}
 }

@@ -28,6 +28,14 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
 
+// The credentials the command accepts when neither its flags nor the
+// environment name any. Like the package's defaults, they share no run of 8
+// characters (see emulator.SharedRun).
+const (
+	demoClientID     = "demo-client-id"
+	demoClientSecret = "demo-not-a-real-secret"
+)
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -38,9 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("faceki-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("listen", "127.0.0.1:8808", "`address` to listen on; port 0 picks a free one (the first line of output names it)")
-	id := fs.String("client-id", "", "client id the emulator accepts (default $FACEKI_CLIENT_ID, else demo-client-id)")
+	id := fs.String("client-id", "", "client id the emulator accepts (default $FACEKI_CLIENT_ID, else "+demoClientID+")")
 	secret := fs.String("client-secret", "", "client secret the emulator accepts (default $FACEKI_CLIENT_SECRET, else "+
-		"demo-client-secret); prefer the environment variable: a command line is visible to every user of the machine")
+		demoClientSecret+"); prefer the environment variable: a command line is visible to every user of the machine")
 	expiresIn := fs.Duration("expires-in", time.Hour, "lifetime of issued tokens")
 	latency := fs.Duration("latency", 0, "delay before each token answer (a WAN round trip)")
 	var faults []emulator.Fault
@@ -53,13 +61,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		faults = append(faults, f)
 		return nil
 	})
+	type client struct {
+		id    string
+		steps []emulator.Step
+	}
+	var clients []client
+	fs.Func("client", "a scenario `ID=FAULT[,FAULT…]`: client ID's token requests get these faults, in order, then normal "+
+		"answers (see Scenarios below); repeat it for more clients", func(spec string) error {
+		id, steps, err := emulator.ParseScenario(spec)
+		if err != nil {
+			return err
+		}
+		for _, c := range clients {
+			if c.id == id {
+				return fmt.Errorf("client %q is given twice", id)
+			}
+		}
+		clients = append(clients, client{id, steps})
+		return nil
+	})
 	rules := fs.String("rules", "", "answer GET /kycrules/api/kycrules from a JSON `FILE` in FACEKI's shape "+
 		`{"responseCode":0,"data":{...}}, or "none" for responseCode 7001 NO_RULES_FOR_COMPANY (default: built-in rules)`)
-	fs.Usage = func() { usage(fs) }
+	// The flag package prints the error; the whole help after it would bury
+	// it, so only -help prints that.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(fs)
 			return 0
 		}
+		fmt.Fprintln(stderr, "Run faceki-emulator -help for the flags, faults and scenarios.")
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -67,8 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := emulator.Options{
-		ClientID:     firstOf(*id, os.Getenv("FACEKI_CLIENT_ID"), "demo-client-id"),
-		ClientSecret: firstOf(*secret, os.Getenv("FACEKI_CLIENT_SECRET"), "demo-client-secret"),
+		ClientID:     firstOf(*id, os.Getenv("FACEKI_CLIENT_ID"), demoClientID),
+		ClientSecret: firstOf(*secret, os.Getenv("FACEKI_CLIENT_SECRET"), demoClientSecret),
 		ExpiresIn:    *expiresIn,
 		Latency:      *latency,
 	}
@@ -90,13 +121,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	emu := emulator.New(opts)
-	emu.Faults(faults...)
+	// arm queues the -fault flags and sets every -client scenario: at start,
+	// and again on SIGHUP, so that one emulator serves a suite run twice
+	// (on two CLIs, say) with every fault in place each time.
+	arm := func() {
+		emu.ClearFaults()
+		emu.Faults(faults...)
+		for _, c := range clients {
+			emu.Scenario(c.id, c.steps...)
+		}
+	}
+	arm()
 	// Log lines go to stderr, as before: stdout carries only the address line.
 	logger := log.New(stderr, "", log.LstdFlags)
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
-		emu.ServeHTTP(rec, r)
-		logger.Printf("%s %s -> %s", r.Method, r.URL.Path, rec.outcome(r))
+		info := emu.Serve(rec, r)
+		logger.Printf("%s %s -> %s%s", r.Method, r.URL.Path, rec.outcome(r), describe(info))
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -106,24 +147,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 	srv := &http.Server{Handler: logged, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	stopped := make(chan os.Signal, 1)
 	signal.Notify(stopped, os.Interrupt, syscall.SIGTERM)
+	rearm := make(chan os.Signal, 1)
+	signal.Notify(rearm, syscall.SIGHUP) // never sent on Windows
 	served := make(chan error, 1)
 	// The first line names the address, for scripts that asked for port 0.
 	fmt.Fprintf(stdout, "FACEKI emulator listening on http://%s\n", ln.Addr())
 	go func() { served <- srv.Serve(ln) }()
-	select {
-	case sig := <-stopped:
-		// Close, not Shutdown: a request held by the hang fault would
-		// otherwise keep the emulator alive.
-		_ = srv.Close()
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+	for {
+		select {
+		case <-rearm:
+			arm()
+			logger.Printf("SIGHUP: %d -fault and %d -client scenarios start over", len(faults), len(clients))
+			continue
+		case sig := <-stopped:
+			// Close, not Shutdown: a request held by the hang fault would
+			// otherwise keep the emulator alive.
+			_ = srv.Close()
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintf(stderr, "faceki-emulator: %v\n", err)
+			}
+			logger.Printf("stopped by %s after %d token requests and %d KYC rules requests", sig, emu.TokenRequests(), emu.RulesRequests())
+			return 0
+		case err := <-served:
 			fmt.Fprintf(stderr, "faceki-emulator: %v\n", err)
+			return 1
 		}
-		logger.Printf("stopped by %s after %d token requests and %d KYC rules requests", sig, emu.TokenRequests(), emu.RulesRequests())
-		return 0
-	case err := <-served:
-		fmt.Fprintf(stderr, "faceki-emulator: %v\n", err)
-		return 1
 	}
+}
+
+// describe is the request log's account of who asked and which fault
+// answered: ` client "flaky" (flaky=503*2,429: 503 (1 of 2))`. The client ID
+// is quoted, so that one holding a newline cannot forge a log line, and cut
+// short; the secret and tokens are never in info.
+func describe(info emulator.RequestInfo) string {
+	if info.Client == "" {
+		return ""
+	}
+	id := info.Client
+	if len(id) > 64 {
+		id = id[:64] + "…"
+	}
+	out := fmt.Sprintf(" client %q", id)
+	switch {
+	case info.Scenario != "":
+		out += fmt.Sprintf(" (%s: %s)", info.Scenario, firstOf(info.Fault, "normal answer"))
+	case info.Fault != "":
+		out += " (" + info.Fault + ")"
+	}
+	return out
 }
 
 func usage(fs *flag.FlagSet) {
@@ -134,12 +205,28 @@ Serves FACEKI's token endpoints (GET /auth/api/access-token, POST
 /auth/api/generate-token) and the bearer-protected GET /kycrules/api/kycrules
 on a local address, in FACEKI's shapes, for tests without a FACEKI account.
 It accepts the credentials in FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET, the
-variables the provider reads, and logs one line per request (never a query
-string). SIGINT or SIGTERM stops it with exit code 0.
+variables the provider reads, and logs one line per request, naming the client
+and the fault that answered (never a query string, a secret or a token).
+SIGINT or SIGTERM stops it with exit code 0; SIGHUP starts every -fault queue
+and -client scenario over.
 
 Flags:
 `)
 	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Scenarios (-client ID=FAULT[,FAULT…]):
+  A client ID of its own for each behaviour, so that one emulator serves a
+  whole test suite: the emulator accepts ID with its secret (FACEKI_CLIENT_SECRET),
+  and answers ID's token requests with the faults listed (names as for -fault,
+  below), in order, one per request, then normally. Such a client takes
+  nothing from the -fault queue.
+    NAME       the fault answers once         -client flaky=503
+    NAME*N     N requests in a row            -client slow=429*2,503
+    NAME*      every request from then on     -client 'down=503*'   (last only)
+    ID=        no faults: another client, served normally
+  Quote a * from the shell. A provider block with client_id = "flaky" (the
+  secret from the environment) picks the scenario.
+`)
 	fmt.Fprint(w, "\nFaults (-fault NAME):\n")
 	for _, f := range emulator.FaultRegistry() {
 		fmt.Fprintf(w, "  %-20s %s\n", f.Name, f.Help)

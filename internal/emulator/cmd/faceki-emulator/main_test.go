@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,6 +138,12 @@ func (e *emu) stop() error {
 	} else {
 		_ = e.cmd.Process.Signal(syscall.SIGTERM)
 	}
+	return e.wait()
+}
+
+// wait waits for the emulator to end and returns its exit error; it drains
+// the log.
+func (e *emu) wait() error {
 	err := <-e.done
 	e.done <- err
 	for l := range e.lines {
@@ -436,7 +443,9 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("-help: %v\n%s", err, out)
 	}
 	for _, want := range []string{"-listen address", "-fault NAME", "-rules FILE", "-expires-in duration", "-latency duration",
-		"FACEKI_CLIENT_ID", "FACEKI_CLIENT_SECRET", "SIGTERM", "port 0"} {
+		"FACEKI_CLIENT_ID", "FACEKI_CLIENT_SECRET", "SIGTERM", "port 0",
+		"-client ID=FAULT[,FAULT…]", "NAME*N ", "NAME* ", "-client flaky=503", "SIGHUP",
+		"\nFaults (-fault NAME):\n"} { // tools/emulator-install-check.sh reads that header
 		if !strings.Contains(string(out), want) {
 			t.Errorf("-help does not mention %q", want)
 		}
@@ -587,7 +596,9 @@ func TestSignals(t *testing.T) {
 			if err := e.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.stop(); err != nil {
+			// wait, not stop: a SIGTERM sent right after sig may be the one
+			// the emulator reads first.
+			if err := e.wait(); err != nil {
 				t.Fatalf("exit after %s: %v, want 0", sig, err)
 			}
 			last := e.seen[len(e.seen)-1]
@@ -619,6 +630,234 @@ func TestGuideListsEveryFault(t *testing.T) {
 	for _, name := range emulator.FaultNames() {
 		if !strings.Contains(string(b), "\n| `"+name+"` | ") {
 			t.Errorf("templates/guides/testing-modules.md.tmpl does not list fault %q in its table", name)
+		}
+	}
+}
+
+// TestDefaultCredentials: with neither flags nor environment naming them,
+// the command accepts demoClientID and demoClientSecret, which share no run
+// of 8 characters (else the provider would redact the client ID in the KYC
+// rules' companyId), and the KYC rules name the client.
+func TestDefaultCredentials(t *testing.T) {
+	t.Parallel()
+	if run := emulator.SharedRun(demoClientID, demoClientSecret, 8); run != "" {
+		t.Errorf("demoClientID %q and demoClientSecret share the run %q", demoClientID, run)
+	}
+	cmd := exec.Command(binary, "-listen", "127.0.0.1:0")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FACEKI_CLIENT_ID=") && !strings.HasPrefix(kv, "FACEKI_CLIENT_SECRET=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	first, _ := bufio.NewReader(stdout).ReadString('\n')
+	base := strings.TrimSpace(strings.TrimPrefix(first, "FACEKI emulator listening on "))
+	resp, err := http.Get(base + "/auth/api/access-token?" + url.Values{"clientId": {demoClientID}, "clientSecret": {demoClientSecret}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		Data struct {
+			AccessToken string `json:"access_token"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || tok.Data.AccessToken == "" {
+		t.Fatalf("the default credentials: HTTP %d (%v), want a token", resp.StatusCode, err)
+	}
+	e := &emu{t: t, URL: base}
+	d, _ := e.rules(t, tok.Data.AccessToken).json(t)["data"].(map[string]any)
+	if d["companyId"] != demoClientID {
+		t.Errorf("companyId = %v, want %q", d["companyId"], demoClientID)
+	}
+}
+
+// tokenFor asks for a token as client id, with the emulator's secret.
+func (e *emu) tokenFor(id string) (answer, error) {
+	resp, err := http.Get(e.URL + "/auth/api/access-token?" + url.Values{"clientId": {id}, "clientSecret": {testSecret}}.Encode())
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, body}, err
+}
+
+// TestClientScenarios: each -client gets its own sequence of faults, in
+// order, while other clients, asking at the same time, are served normally
+// or take the -fault queue; a scenario's client is accepted with the
+// emulator's secret, its tokens name it, and the log names client and step.
+func TestClientScenarios(t *testing.T) {
+	t.Parallel()
+	e := start(t, "-client", "flaky=503*2,429", "-client", "down=503*", "-client", "spare=", "-fault", "html-500")
+	want := map[string][]int{
+		"flaky": {200, 200, 200, 429, 503, 503}, // sorted: arrival order decides which request gets which
+		"down":  {503, 503, 503, 503},
+		"spare": {200, 200, 200},
+		testID:  {200, 200, 500}, // the -fault queue: one html-500, for the clients without a scenario
+	}
+	type result struct {
+		id     string
+		status int
+		token  string
+	}
+	results := make(chan result)
+	n := 0
+	for id, statuses := range want {
+		for range statuses {
+			n++
+			go func() {
+				a, err := e.tokenFor(id)
+				if err != nil {
+					t.Error(err)
+					results <- result{id: id}
+					return
+				}
+				var body struct {
+					Data struct {
+						AccessToken string `json:"access_token"`
+					} `json:"data"`
+				}
+				_ = json.Unmarshal(a.body, &body)
+				results <- result{id, a.status, body.Data.AccessToken}
+			}()
+		}
+	}
+	got := map[string][]int{}
+	tokens := map[string]string{}
+	for range n {
+		r := <-results
+		got[r.id] = append(got[r.id], r.status)
+		if r.token != "" {
+			tokens[r.id] = r.token
+		}
+	}
+	for id := range got {
+		sort.Sort(sort.Reverse(sort.IntSlice(got[id])))
+		sort.Sort(sort.Reverse(sort.IntSlice(want[id])))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("statuses per client (concurrent requests):\n got %v\nwant %v", got, want)
+	}
+	// Once its scenario is over, a client is served normally; "down" never is.
+	for id, status := range map[string]int{"flaky": 200, "down": 503, testID: 200} {
+		if a, err := e.tokenFor(id); err != nil || a.status != status {
+			t.Errorf("client %s after the others: HTTP %d (%v), want %d", id, a.status, err, status)
+		}
+	}
+	// The rules answer for the client the token was issued to.
+	for _, id := range []string{"flaky", "spare"} {
+		d, _ := e.rules(t, tokens[id]).json(t)["data"].(map[string]any)
+		if d["companyId"] != id {
+			t.Errorf("rules with %s's token: companyId %v", id, d["companyId"])
+		}
+	}
+	// A client that no -client names still needs the emulator's own ID.
+	if a, err := e.tokenFor("stranger"); err != nil || a.status != 401 {
+		t.Errorf("an unknown client: HTTP %d (%v), want 401", a.status, err)
+	}
+	resp, err := http.Get(e.URL + "/auth/api/access-token?" + url.Values{"clientId": {"spare"}, "clientSecret": {"not the secret"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a scenario's client with another secret: HTTP %d, want 401", resp.StatusCode)
+	}
+	for _, l := range []string{
+		`-> 503 client "flaky" (flaky=503*2,429: 503 (1 of 2))`,
+		`-> 503 client "flaky" (flaky=503*2,429: 503 (2 of 2))`,
+		`-> 429 client "flaky" (flaky=503*2,429: 429 (1 of 1))`,
+		`-> 200 client "flaky" (flaky=503*2,429: done)`,
+		`-> 503 client "down" (down=503*: 503 (always))`,
+		`-> 200 client "spare" (spare=: normal answer)`,
+		`-> 500 client "` + testID + `" (-fault html-500)`,
+		`GET /kycrules/api/kycrules -> 200 client "flaky"`,
+		`-> 401 client "stranger"`,
+	} {
+		e.waitLogAny(l)
+	}
+}
+
+// waitLogAny is waitLog for a line that may have been read already.
+func (e *emu) waitLogAny(want string) {
+	e.t.Helper()
+	for _, l := range e.seen {
+		if strings.Contains(l, want) {
+			return
+		}
+	}
+	e.waitLog(want)
+}
+
+// TestClientScenarioErrors: a -client with an unknown fault or bad syntax
+// stops the emulator before it listens, saying what is wrong (exit 2).
+func TestClientScenarioErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ spec, want string }{
+		{"flaky=504", `client "flaky": unknown fault "504"; known faults: 503, 429,`},
+		{"flaky", `"flaky" is not ID=FAULT[,FAULT…]`},
+		{"=503", `"=503" is not ID=FAULT[,FAULT…]`},
+		{"flaky=503,,429", `client "flaky": unknown fault ""`},
+		{"flaky=503*0", `"503*0": the count after * must be a whole number from 1`},
+		{"flaky=503*x", `"503*x": the count after * must be a whole number from 1`},
+		{"flaky=503*,429", `503* answers every request from then on, so nothing may follow it`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.spec, func(t *testing.T) {
+			t.Parallel()
+			cmd := command("-listen", "127.0.0.1:0", "-client", tc.spec)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// An emulator that takes the flag serves until stopped.
+			timer := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+			err := cmd.Wait()
+			timer.Stop()
+			if exitCode(err) != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "flag -client: ") || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit 2 and %q", exitCode(err), stdout.String(), stderr.String(), tc.want)
+			}
+		})
+	}
+	out, err := command("-listen", "127.0.0.1:0", "-client", "a=503", "-client", "a=429").CombinedOutput()
+	if exitCode(err) != 2 || !strings.Contains(string(out), `client "a" is given twice`) {
+		t.Errorf("the same client twice: exit %d, %s", exitCode(err), out)
+	}
+}
+
+// TestSIGHUPStartsScenariosOver: after SIGHUP, every -client scenario and
+// the -fault queue run again from their first step, as for a second CLI run
+// against the same emulator.
+func TestSIGHUPStartsScenariosOver(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on Windows")
+	}
+	t.Parallel()
+	e := start(t, "-client", "flaky=503", "-fault", "429")
+	for round := 1; round <= 2; round++ {
+		for i, want := range []struct {
+			id     string
+			status int
+		}{{"flaky", 503}, {"flaky", 200}, {testID, 429}, {testID, 200}} {
+			if a, err := e.tokenFor(want.id); err != nil || a.status != want.status {
+				t.Errorf("round %d, request %d (%s): HTTP %d (%v), want %d", round, i+1, want.id, a.status, err, want.status)
+			}
+		}
+		if round == 1 {
+			if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			e.waitLog("SIGHUP: 1 -fault and 1 -client scenarios start over")
 		}
 	}
 }

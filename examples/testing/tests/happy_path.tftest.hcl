@@ -1,11 +1,14 @@
-# Runs the module against the FACEKI emulator (faceki-emulator, started with
-# its defaults): FACEKI_BASE_URL points at it, and FACEKI_CLIENT_ID and
-# FACEKI_CLIENT_SECRET hold the credentials it was started with. Mocks cannot
-# stand in for faceki_access_token yet: see docs/guides/testing-modules.md.
+# The module against the FACEKI emulator, on the happy path: the emulator's
+# own client (FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET, the credentials it
+# was started with; FACEKI_BASE_URL points at it). One emulator serves every
+# test file here, each picking its scenario by the client ID it uses:
 #
-# Assertions cannot read ephemeral values such as the token; they read what
-# the token was used for. A check block that fails makes its run fail too,
-# unless the run lists it in expect_failures.
+#   faceki-emulator -listen 127.0.0.1:0 -expires-in 15m -client flaky=503 -client 'down=503*'
+#
+# Mocks cannot stand in for faceki_access_token yet: see
+# docs/guides/testing-modules.md. Assertions cannot read ephemeral values such
+# as the token; they read what the token was used for. A check block that
+# fails makes its run fail too, unless the run lists it in expect_failures.
 
 run "apply" {
   command = apply

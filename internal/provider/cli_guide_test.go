@@ -1,0 +1,248 @@
+//go:build !windows
+
+package provider
+
+// The testing guide's CI job, run as written: its `run:` lines, in order,
+// against this checkout, so that the guide cannot drift from the emulator's
+// flags, the repository's paths or the example's files.
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// guideJobMarker precedes, in the testing guide, the ```yaml block of the job
+// this test runs.
+const guideJobMarker = "<!-- internal/provider/cli_guide_test.go runs the run: lines of this job"
+
+// guideRepoURL is the clone the guide's job starts from; the test clones
+// this checkout in its place.
+const guideRepoURL = "https://github.com/faceki/terraform-provider-faceki"
+
+type guideJob struct {
+	Env   map[string]string `yaml:"env"`
+	Steps []struct {
+		Name string `yaml:"name"`
+		Uses string `yaml:"uses"`
+		If   string `yaml:"if"`
+		Run  string `yaml:"run"`
+	} `yaml:"steps"`
+}
+
+// guideJobFrom returns the job in the first ```yaml block after the marker
+// in the guide, docs/guides/testing-modules.md as published.
+func guideJobFrom(t *testing.T, guide string) guideJob {
+	t.Helper()
+	i := strings.Index(guide, guideJobMarker)
+	if i < 0 {
+		t.Fatalf("the testing guide has no marker %q", guideJobMarker)
+	}
+	rest := guide[i:]
+	start := strings.Index(rest, "\n```yaml\n")
+	end := strings.Index(rest[max(start, 0)+1:], "\n```\n")
+	if start < 0 || end < 0 {
+		t.Fatal("the testing guide has no closed ```yaml block after the marker")
+	}
+	var doc struct {
+		Jobs map[string]guideJob `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(rest[start+len("\n```yaml\n"):start+1+end]), &doc); err != nil {
+		t.Fatalf("the testing guide's job is not YAML: %v", err)
+	}
+	if len(doc.Jobs) != 1 {
+		t.Fatalf("the testing guide's YAML has %d jobs, want 1", len(doc.Jobs))
+	}
+	for _, job := range doc.Jobs {
+		return job
+	}
+	panic("unreachable")
+}
+
+// TestCLI_guideJobRunsAsWritten: the testing guide's pre-release CI job,
+// step by step as GitHub Actions runs it (bash -eo pipefail, $GITHUB_ENV,
+// $RUNNER_TEMP, `if: always()`), in a copy of examples/testing, with the
+// repository cloned from this checkout and `terraform` being the CLI under
+// test. Every step must pass, the tests and tests/failures.sh must report
+// every case passed, and the emulator's log must show flaky's 503.
+func TestCLI_guideJobRunsAsWritten(t *testing.T) {
+	cli := cliPath(t) // skip before building anything
+	for _, tool := range []string{"git", "bash", "curl", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the guide's job needs %s", tool)
+		}
+	}
+	b, err := os.ReadFile("../../docs/guides/testing-modules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := string(b)
+	job := guideJobFrom(t, guide)
+	if !strings.Contains(guide, "grep -qs listening emulator.out") {
+		t.Error("the guide's wait loops must read emulator.out with grep -qs: it may not exist yet")
+	}
+
+	// The checkout as a repository to clone: HEAD plus uncommitted changes
+	// to tracked files (git stash create makes that commit without touching
+	// the work tree; new files count once added).
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	repo := filepath.Join(tmp, "repo.git")
+	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=guide-test", "GIT_AUTHOR_EMAIL=guide-test@invalid",
+		"GIT_COMMITTER_NAME=guide-test", "GIT_COMMITTER_EMAIL=guide-test@invalid")
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = dir, gitEnv
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	rev := git(root, "stash", "create")
+	if rev == "" {
+		rev = "HEAD"
+	}
+	git(tmp, "init", "-q", "--bare", "--initial-branch=main", repo)
+	git(root, "push", "-q", repo, rev+":refs/heads/main")
+
+	// The module under test, the runner's directories, and `terraform`.
+	work := filepath.Join(tmp, "module")
+	if err := os.CopyFS(work, os.DirFS(filepath.Join(root, "examples", "testing"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(work, "tests", "failures.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runnerTemp := filepath.Join(tmp, "runner-temp")
+	shims := filepath.Join(tmp, "shims")
+	for _, d := range []string{runnerTemp, shims} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(cli, filepath.Join(shims, "terraform")); err != nil {
+		t.Fatal(err)
+	}
+	githubEnv := filepath.Join(tmp, "github-env")
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "TF_") && !strings.HasPrefix(k, "FACEKI_") {
+			env[k] = v
+		}
+	}
+	env["PATH"] = shims + string(os.PathListSeparator) + env["PATH"]
+	env["CHECKPOINT_DISABLE"] = "1"
+	env["RUNNER_TEMP"], env["GITHUB_ENV"], env["GITHUB_WORKSPACE"] = runnerTemp, githubEnv, work
+	for k, v := range job.Env {
+		env[k] = v
+	}
+
+	// Each step's bash leads a process group of its own: what it leaves
+	// running (the emulator, under nohup) is stopped with it at the end.
+	var groups []int
+	t.Cleanup(func() {
+		for _, g := range groups {
+			_ = syscall.Kill(-g, syscall.SIGTERM)
+		}
+	})
+	var outputs []string
+	failed := false
+	ran := 0
+	for i, step := range job.Steps {
+		if step.Uses != "" {
+			continue // checkout, Go and the CLI are this test's own
+		}
+		if failed && step.If != "always()" {
+			continue
+		}
+		script := strings.ReplaceAll(step.Run, guideRepoURL, "file://"+repo)
+		if err := os.WriteFile(githubEnv, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+		cmd.Dir = work
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		started := time.Now()
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if cmd.Process != nil {
+			groups = append(groups, cmd.Process.Pid)
+		}
+		ran++
+		name := step.Name
+		if name == "" {
+			name = strings.SplitN(step.Run, "\n", 2)[0]
+		}
+		t.Logf("step %d, %s: %s, exit %d\n%s", i+1, name, time.Since(started).Round(100*time.Millisecond), exitCode(err), out)
+		outputs = append(outputs, string(out))
+		if err != nil {
+			t.Errorf("step %d (%s) failed: %v", i+1, name, err)
+			failed = true
+		}
+		// $GITHUB_ENV: KEY=VALUE lines for the steps after this one.
+		f, err := os.Open(githubEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+				env[k] = v
+			}
+		}
+		_ = f.Close()
+	}
+	if failed {
+		return
+	}
+	all := strings.Join(outputs, "\n")
+
+	// Every test file and every failure case of the example passed.
+	runs, files := 0, 0
+	for _, pattern := range []string{"tests/*.tftest.hcl", "tests/failures/*.tftest.hcl"} {
+		matches, _ := filepath.Glob(filepath.Join(root, "examples", "testing", pattern))
+		for _, m := range matches {
+			b, _ := os.ReadFile(m)
+			if strings.Contains(pattern, "failures") {
+				files++
+			} else {
+				runs += len(regexp.MustCompile(`(?m)^run "`).FindAll(b, -1))
+			}
+		}
+	}
+	for _, want := range []string{
+		regexp.QuoteMeta(strconv.Itoa(runs) + " passed, 0 failed."),
+		`failures\.sh \([^)]*\): ` + strconv.Itoa(files) + ` passed, 0 failed`,
+		`GET /auth/api/access-token -> 503 client "flaky" \(flaky=503: 503 \(1 of 1\)\)`,
+		`GET /auth/api/access-token -> 200 client "flaky"`,
+	} {
+		if !regexp.MustCompile(want).MatchString(all) {
+			t.Errorf("the job's output does not match %q", want)
+		}
+	}
+	if ran < 5 || runs < 3 || files < 2 {
+		t.Errorf("ran %d steps, %d runs and %d failure cases: the guide's job or the example lost some", ran, runs, files)
+	}
+	if strings.Contains(all, "eyJ") {
+		t.Error("a token (eyJ…) is in the job's output")
+	}
+}
