@@ -161,6 +161,9 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Redactor = redact.New()
 	}
 	cfg.Redactor.AddSecret(cfg.ClientSecret)
+	// The ID is not secret: a run of the secret that is also in it (they
+	// often share a prefix) is no leak, and redacting it would cut the ID.
+	cfg.Redactor.AddPublic(cfg.ClientID)
 	c := &Client{
 		base:      base,
 		clientID:  cfg.ClientID,

@@ -199,6 +199,7 @@ func (m providerModel) resolve(diags interface {
 	s.clientID = str("client_id", m.ClientID, EnvClientID)
 	s.clientSecret = str("client_secret", m.ClientSecret, EnvClientSecret)
 	rd.AddSecret(s.clientSecret)
+	rd.AddPublic(s.clientID)
 	s.baseURL = str("base_url", m.BaseURL, EnvBaseURL)
 	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint)
 	s.tokenCache = str("token_cache", m.TokenCache, EnvTokenCache)

@@ -231,3 +231,43 @@ func TestRedactAdversarialFamilies(t *testing.T) {
 	}
 	t.Logf("%d families; plain text %s; worst ratio %.2fx", len(adversarialFamilies()), plainTime, worst)
 }
+
+// FuzzRedactCost: whatever bytes the fuzzer chooses, repeated to 64 KiB,
+// are redacted within maxTimeRatio (doubled for a busy fuzzing machine) of
+// the time plain ASCII of the same size takes, and allocate at most
+// maxAllocRatio bytes per byte: a cost that grows faster than the text shows
+// as a ratio far beyond it. The text around a secret's runs is the
+// fuzzer's too, so that what it finds is checked for leaks as well.
+func FuzzRedactCost(f *testing.F) {
+	for _, fam := range adversarialFamilies() {
+		if text := fam.gen(rand.New(rand.NewPCG(1, 1)), 64); len(text) > 0 {
+			f.Add([]byte(text[:min(len(text), 24)]))
+		}
+	}
+	rd := benchRedactor()
+	const size = 64 << 10
+	plain := randomOver(rand.New(rand.NewPCG(3, 3)), "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;-_=+/")(size)
+	rd.Redact(plain)
+	f.Fuzz(func(t *testing.T, unit []byte) {
+		if len(unit) == 0 {
+			return
+		}
+		text := repeatTo(string(unit), size)
+		took, alloc := measure(rd, text, 3)
+		base, _ := measure(rd, plain, 3)
+		if ratio := float64(took) / float64(base); ratio > 2*maxTimeRatio {
+			// Once more, in case the machine was busy.
+			took, _ = measure(rd, text, 5)
+			base, _ = measure(rd, plain, 5)
+			if ratio = float64(took) / float64(base); ratio > 2*maxTimeRatio {
+				t.Errorf("%q repeated to 64 KiB: %s, %.1fx plain text's %s", clip(string(unit)), took, ratio, base)
+			}
+		}
+		if perByte := float64(alloc) / size; perByte > maxAllocRatio {
+			t.Errorf("%q repeated to 64 KiB: %.1f bytes allocated per byte", clip(string(unit)), perByte)
+		}
+		if out := rd.Redact(text); strings.Contains(out, "Tf9+k/Qz=8&Lm%2F w4 Rx") {
+			t.Errorf("the secret survived: %s", clip(out))
+		}
+	})
+}

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -45,14 +46,15 @@ var canonTable = func() (t [256]byte) {
 // than the patterns' length; one that fetched thousands of tokens has states
 // with dozens of edges, which a list would make slow to extend.
 type automaton struct {
-	length []int32 // the longest string of each state
-	link   []int32 // suffix link; -1 at the root
-	minRun []int32 // shortest leaking run; math.MaxInt32 when none
-	public []bool  // its strings occur in public text
-	maxRun int     // the largest minRun of any pattern
-	first  []int32 // each state's first edge in edges; -1 when none (the root's are in root)
-	degree []int32 // each state's number of edges in its list
-	table  []int32 // each state's index in tables, once its list grew long; else -1
+	length []int32  // the longest string of each state
+	link   []int32  // suffix link; -1 at the root
+	minRun []int32  // shortest leaking run; math.MaxInt32 when none
+	runs   []uint32 // bit m: its strings belong to a pattern whose minRun is m
+	public []bool   // its strings occur in public text
+	maxRun int      // the largest minRun of any pattern
+	first  []int32  // each state's first edge in edges; -1 when none (the root's are in root)
+	degree []int32  // each state's number of edges in its list
+	table  []int32  // each state's index in tables, once its list grew long; else -1
 	edges  []edge
 	tables [][256]int32 // -1 where no edge
 	root   [256]int32   // the root's transitions; -1 when none
@@ -81,14 +83,15 @@ type matcher struct {
 
 // mstate is what a walk needs of a state, in one place: it looks at a few
 // states per byte.
+//
+// A leak is a window: a run exactly as long as the minimum run of a pattern
+// it belongs to (8 characters of a secret, 16 of a token), not in public
+// text; a longer leaking run is the union of its windows.
 type mstate struct {
 	length, link int32
-	// leakMin is the shortest leaking run of the state's strings: the
-	// patterns' minRun, or math.MaxInt32 when they occur in public text.
-	leakMin int32
-	// anc is the length of the longest proper suffix of the state's strings
-	// that leaks (the nearest ancestor by suffix link that does), or 0.
-	anc      int32
+	// wins has bit m when the state's string of length m is a window.
+	wins     uint32
+	anc      int32 // the longest window among the strings of its suffix links, or 0
 	dense    int32 // index in tables, or -1
 	off, end int32
 	_        int32
@@ -113,6 +116,7 @@ func (a *automaton) add(p pattern) {
 	a.link = slices.Grow(a.link, 2*len(p.text))
 	a.minRun = slices.Grow(a.minRun, 2*len(p.text))
 	a.public = slices.Grow(a.public, 2*len(p.text))
+	a.runs = slices.Grow(a.runs, 2*len(p.text))
 	a.first = slices.Grow(a.first, 2*len(p.text))
 	a.degree = slices.Grow(a.degree, 2*len(p.text))
 	a.table = slices.Grow(a.table, 2*len(p.text))
@@ -136,6 +140,9 @@ func (a *automaton) add(p pattern) {
 		for v := s; v > 0 && a.minRun[v] > int32(p.minRun); v = a.link[v] {
 			a.minRun[v] = int32(p.minRun)
 		}
+		for v := s; v > 0 && a.runs[v]&(1<<p.minRun) == 0; v = a.link[v] {
+			a.runs[v] |= 1 << p.minRun
+		}
 	}
 	if !p.public {
 		a.maxRun = max(a.maxRun, p.minRun)
@@ -147,6 +154,7 @@ func (a *automaton) addState(length, link int32) int32 {
 	a.link = append(a.link, link)
 	a.minRun = append(a.minRun, math.MaxInt32)
 	a.public = append(a.public, false)
+	a.runs = append(a.runs, 0)
 	a.first = append(a.first, -1)
 	a.degree = append(a.degree, 0)
 	a.table = append(a.table, -1)
@@ -213,7 +221,7 @@ func (a *automaton) toTable(s int32) {
 // q is never the root: the root has no incoming transition.
 func (a *automaton) clone(q, length int32) int32 {
 	c := a.addState(length, a.link[q])
-	a.minRun[c], a.public[c] = a.minRun[q], a.public[q]
+	a.minRun[c], a.public[c], a.runs[c] = a.minRun[q], a.public[q], a.runs[q]
 	if t := a.table[q]; t >= 0 {
 		a.tables = append(a.tables, a.tables[t])
 		a.table[c], a.degree[c] = int32(len(a.tables)-1), a.degree[q]
@@ -270,7 +278,7 @@ func (a *automaton) extend(last int32, c byte) int32 {
 func (a *automaton) freeze() *matcher {
 	n := len(a.length)
 	m := &matcher{maxRun: a.maxRun, root: a.root, states: make([]mstate, n)}
-	leakMin, anc := leakTables(a)
+	wins, anc := leakTables(a)
 	off := make([]int32, n+1)
 	m.keys = make([]byte, 0, len(a.edges)+256)
 	m.dest = make([]int32, 0, len(a.edges)+256)
@@ -348,22 +356,21 @@ func (a *automaton) freeze() *matcher {
 		foldTable(&m.tables[t])
 	}
 	for s := range m.states {
-		m.states[s] = mstate{length: a.length[s], link: a.link[s], leakMin: leakMin[s], anc: anc[s],
+		m.states[s] = mstate{length: a.length[s], link: a.link[s], wins: wins[s], anc: anc[s],
 			dense: dense[s], off: off[s], end: off[s+1]}
 	}
 	return m
 }
 
-// leakTables computes a matcher's leakMin and anc. A state's suffix links
-// lead to shorter strings, so taking the states by length computes each
-// from its link's.
-func leakTables(a *automaton) (leakMin, anc []int32) {
+// leakTables computes each state's wins and anc (see mstate). A state's
+// suffix links lead to shorter strings, so taking the states by length
+// computes each from its link's.
+func leakTables(a *automaton) (wins []uint32, anc []int32) {
 	n := len(a.length)
-	leakMin, anc = make([]int32, n), make([]int32, n)
-	for s := range n {
-		leakMin[s] = a.minRun[s]
-		if a.public[s] {
-			leakMin[s] = math.MaxInt32
+	wins, anc = make([]uint32, n), make([]int32, n)
+	for s := 1; s < n; s++ {
+		if !a.public[s] { // its strings are those longer than its link's
+			wins[s] = a.runs[s] &^ (2<<a.length[a.link[s]] - 1) & (2<<a.length[s] - 1)
 		}
 	}
 	longest := slices.Max(a.length)
@@ -381,13 +388,9 @@ func leakTables(a *automaton) (leakMin, anc []int32) {
 	}
 	for _, s := range order[1:] { // order[0] is the root
 		v := a.link[s]
-		if a.length[v] >= leakMin[v] {
-			anc[s] = a.length[v]
-		} else {
-			anc[s] = anc[v]
-		}
+		anc[s] = max(anc[v], int32(bits.Len32(wins[v]))-1)
 	}
-	return leakMin, anc
+	return wins, anc
 }
 
 // foldTable gives each byte the transition of its canonical form.

@@ -64,14 +64,16 @@ const (
 // rebuilt only when text is next redacted.
 type Redactor struct {
 	mu       sync.Mutex
-	patterns map[string]int // pattern text → shortest leaking run; 0 for public text
-	a        *automaton     // every pattern so far
-	m        *matcher       // a's snapshot; nil when a changed since
+	patterns map[string]int  // pattern text → shortest leaking run
+	public   map[string]bool // public text → its runs are no leak (false: it holds a secret)
+	secrets  []string        // each secret as matched, folded
+	a        *automaton      // every pattern so far
+	m        *matcher        // a's snapshot; nil when a changed since
 }
 
 // New returns a redactor that knows no secret yet.
 func New() *Redactor {
-	return &Redactor{patterns: map[string]int{}, a: newAutomaton()}
+	return &Redactor{patterns: map[string]int{}, public: map[string]bool{}, a: newAutomaton()}
 }
 
 // AddSecret registers a client secret; what its runs look like when escapes
@@ -85,6 +87,13 @@ func (r *Redactor) AddSecret(secret string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.addRun(secret, secretMinRun)
+	r.secrets = append(r.secrets, fold(visible(secret)))
+	for text, ok := range r.public {
+		if ok && strings.Contains(fold(text), fold(visible(secret))) {
+			r.public[text] = false
+			r.rebuild()
+		}
+	}
 	for _, run := range decodedRuns(secret, secretMinRun) {
 		r.add(run, len(run))
 	}
@@ -115,16 +124,49 @@ func (r *Redactor) AddToken(token string) {
 // AddPublic registers text that others may read, such as a client ID: a
 // run of a secret that also occurs in it is not a leak. (A client ID and
 // its secret often share a prefix; redacting it would cut the ID.)
+//
+// Text that holds a whole secret (a client ID set to the secret by mistake)
+// is not public: the secret would never be redacted.
 func (r *Redactor) AddPublic(text string) {
 	text = visible(text)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.patterns[text]; ok || text == "" {
+	if _, ok := r.public[text]; ok || text == "" {
 		return
 	}
-	r.patterns[text] = 0
+	r.public[text] = true
+	for _, s := range r.secrets {
+		if strings.Contains(fold(text), s) {
+			r.public[text] = false
+			return
+		}
+	}
 	r.a.add(pattern{text: text, public: true})
 	r.m = nil
+}
+
+// rebuild makes the automaton anew from the patterns and the public text
+// still public.
+func (r *Redactor) rebuild() {
+	r.a = newAutomaton()
+	for text, minRun := range r.patterns {
+		r.a.add(pattern{text: text, minRun: minRun})
+	}
+	for text, ok := range r.public {
+		if ok {
+			r.a.add(pattern{text: text, public: true})
+		}
+	}
+	r.m = nil
+}
+
+// fold is text as the automaton compares it.
+func fold(text string) string {
+	b := []byte(text)
+	for i, c := range b {
+		b[i] = canon(c)
+	}
+	return string(b)
 }
 
 // addRun adds text as a reader sees it (the text it is matched against is
@@ -136,7 +178,7 @@ func (r *Redactor) addRun(text string, minRun int) {
 }
 
 func (r *Redactor) add(text string, minRun int) {
-	if old, ok := r.patterns[text]; ok && old != 0 && old <= minRun {
+	if old, ok := r.patterns[text]; ok && old <= minRun {
 		return
 	}
 	r.patterns[text] = minRun

@@ -233,9 +233,6 @@ func checkRedacted(t *testing.T, rd *Redactor, secret, text, how string, depth i
 		t.Fatalf("secret %q encoded as %s leaks (%v):\ninput  %s\noutput %s", secret, how, found, clip(text), clip(out))
 	}
 	if depth <= Layers && !strings.Contains(out, Redacted) && out != Withheld {
-		if f := os.Getenv("FACEKI_REDACT_DUMP"); f != "" {
-			_ = os.WriteFile(f, []byte(secret+"\n"+text), 0o600)
-		}
 		t.Fatalf("secret %q encoded as %s: nothing redacted:\ninput  %s\noutput %s", secret, how, clip(text), clip(out))
 	}
 }
@@ -419,6 +416,27 @@ func TestRedactClasses(t *testing.T) {
 		`\u200b, %u, \x forms`:              `Tf9\u200b+k/%u200BQz=\xe2\x80\x8b8&Lm`,
 		"upper-cased with a soft hyphen":    strings.ToUpper("tf9+k/qz") + "&SHY;=8&LM",
 		"leading zeros of a zero-width ref": "Tf9+k&#x000000200B;/Qz=8",
+		// Issue 20: every default-ignorable and format character, controls,
+		// ANSI sequences, raw and escaped; more escapes; more layers.
+		"LRM between characters":          between(testSecret, "\u200e"),
+		"invisible times":                 between(testSecret, "\u2062"),
+		"combining grapheme joiner":       between(testSecret, "\u034f"),
+		"Mongolian vowel separator":       between(testSecret, "\u180e"),
+		"left-to-right isolate":           between(testSecret, "\u2066"),
+		"&#8206; between characters":      between(testSecret, "&#8206;"),
+		"UTF-16 (a NUL after each byte)":  between(testSecret, "\x00") + "\x00",
+		"ANSI colour codes":               between(testSecret, "\x1b[0m"),
+		"ANSI in JSON":                    between(testSecret, `\u001b[1;31m`),
+		"C1 controls":                     between(testSecret, "\u0085"),
+		"tag characters":                  between(testSecret, "\U000e0041"),
+		"variation selectors":             between(testSecret, "\ufe0f"),
+		`octal \124`:                      `\124\146\071\053\153\057\121\172\075\070`,
+		`ES6 \u{54}`:                      `\u{54}\u{66}\u{39}\u{2b}\u{6b}\u{2f}\u{51}\u{7a}\u{3d}\u{38}`,
+		`Python \U00000054`:               `\U00000054\U00000066\U00000039\U0000002b\U0000006b\U0000002f\U00000051\U0000007a`,
+		`lower-cased Python \u00000054`:   `\u00000054\u00000066\u00000039\u0000002b\u0000006b\u0000002f\u00000051\u0000007a`,
+		"five layers of percent-encoding": nestQuery(testSecret, 5),
+		"eight layers":                    nestQuery(testSecret, Layers),
+		`\ before an inserted \u200c`:     `Tf9+k/Qz=8&Lm%2F w4\\u200c Rx`,
 	}
 	for name, text := range cases {
 		out := rd.Redact("before " + text + " after")
@@ -426,6 +444,75 @@ func TestRedactClasses(t *testing.T) {
 			t.Errorf("%s: %q → %q", name, text, out)
 		}
 		assertNoSecret(t, out, testSecret)
+	}
+}
+
+// between puts sep between the characters of s.
+func between(s, sep string) string { return strings.Join(strings.Split(s, ""), sep) }
+
+// nestQuery query-escapes s n times.
+func nestQuery(s string, n int) string {
+	for range n {
+		s = url.QueryEscape(s)
+	}
+	return s
+}
+
+// TestRedactLayers: a secret under Layers layers of escapes of every kind,
+// one kind per layer in each order tried, is redacted; so is each layer's
+// text on its own way out.
+func TestRedactLayers(t *testing.T) {
+	t.Parallel()
+	rd := New()
+	rd.AddSecret(testSecret)
+	kinds := []encoder{layers[0], layers[8], layers[12], layers[15], layers[18]} // query, HTML escape, JSON, \u, \x
+	rng := rand.New(rand.NewPCG(propertySeed(t), 6))
+	for i := 0; i < 50; i++ {
+		s, names, depth := testSecret, []string(nil), 0
+		for depth < Layers {
+			k := kinds[rng.IntN(len(kinds))]
+			if depth+k.depth > Layers {
+				continue
+			}
+			s, names, depth = k.enc(s), append(names, k.name), depth+k.depth
+		}
+		if out := rd.Redact("x " + s + " y"); out != "x "+Redacted+" y" {
+			t.Errorf("%d layers %v: %s", depth, names, clip(out))
+		}
+	}
+}
+
+// TestRedactPublicRuns: runs of a secret that also occur in public text (the
+// client ID: the emulator's default ID and secret once shared a prefix) are
+// no leak; the rest of the secret is; and public text that holds the whole
+// secret is not public.
+func TestRedactPublicRuns(t *testing.T) {
+	t.Parallel()
+	const id, secret = "emulator-client-id", "emulator-client-secret"
+	rd := New()
+	rd.AddSecret(secret)
+	rd.AddPublic(id)
+	cases := map[string]string{
+		"company_id = " + id:                 "company_id = " + id,
+		"link /kycverify/" + id + "?x=1":     "link /kycverify/" + id + "?x=1",
+		"emulator-client- (16 shared)":       "emulator-client- (16 shared)",
+		"secret " + secret:                   "secret emulator-" + Redacted,
+		"hint client-s":                      "hint " + Redacted,
+		"upper-cased " + strings.ToUpper(id): "upper-cased " + strings.ToUpper(id),
+	}
+	for in, want := range cases {
+		if got := rd.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, public := range []string{secret, "x" + secret + "y"} {
+		rd := New()
+		rd.AddPublic(public) // before or after the secret: neither makes it public
+		rd.AddSecret(secret)
+		rd.AddPublic("another-" + public)
+		if got := rd.Redact(secret); got != Redacted {
+			t.Errorf("public text %q holding the secret: Redact(secret) = %q", public, got)
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package redact
 
+import "math/bits"
+
 // ringSize bounds the runs a walk tracks: at least the longest minimum run
 // (a token's 16), a power of two.
 const ringSize = 16
@@ -43,9 +45,9 @@ func (mk marks) any() bool {
 //
 // At each byte it keeps the longest suffix of what it read that is a run of
 // a pattern (following suffix links where the run breaks, so the cost is
-// amortised constant per byte), capped at the longest minimum run: the
-// union of the leaking runs ending at each byte is the union of all leaking
-// runs, and a leak longer than the cap is covered by its windows.
+// amortised constant per byte), capped at the longest minimum run, and
+// marks the longest leaking window that ends there (see mstate): their
+// union is every leak.
 func (m *matcher) walk(r *reading, w span, skipView bool, inputLen int, mk marks) {
 	maxRun := int32(m.maxRun)
 	hi := min(int(w.to), len(r.b))
@@ -83,10 +85,7 @@ func (m *matcher) walk(r *reading, w span, skipView bool, inputLen int, mk marks
 			n = maxRun
 		}
 		st := &m.states[s]
-		leak := st.anc
-		if n >= st.leakMin {
-			leak = n
-		}
+		leak := max(st.anc, int32(bits.Len32(st.wins&(2<<n-1)))-1)
 		if kLast >= 0 && int(n) <= k-kLast {
 			break // the run no longer holds the last change: nor will any later one
 		}
