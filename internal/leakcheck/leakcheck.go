@@ -187,12 +187,20 @@ func TokenSecret(token string) string {
 
 // FindSecret reports where text holds a run of SecretRun characters of
 // secret in any encoding, Base64 included, without quoting it.
-func FindSecret(text, secret string) []string { return find(text, secret, SecretRun, true) }
+func FindSecret(text, secret string) []string { return find(text, secret, SecretRun, true, nil) }
+
+// FindSecretBut is FindSecret for runs of the secret that no public text
+// holds (a client ID may share a prefix with its secret, and is no secret).
+func FindSecretBut(text, secret string, public ...string) []string {
+	return find(text, secret, SecretRun, true, public)
+}
 
 // FindToken reports where text holds a run of TokenRun characters of the
 // token's secret part in any encoding but Base64 (the provider promises
 // Base64 for secrets only), without quoting it.
-func FindToken(text, token string) []string { return find(text, TokenSecret(token), TokenRun, false) }
+func FindToken(text, token string) []string {
+	return find(text, TokenSecret(token), TokenRun, false, nil)
+}
 
 // needle is one encoded run: run i of the secret in encoding enc (-1 for
 // Base64 at alignment align). Its first 8 bytes index it.
@@ -208,7 +216,7 @@ func (nd needle) String() string {
 	return fmt.Sprintf("run %d in %s", nd.run, Encodings[nd.enc].Name)
 }
 
-func find(text, secret string, n int, withBase64 bool) []string {
+func find(text, secret string, n int, withBase64 bool, public []string) []string {
 	if secret == "" {
 		return nil
 	}
@@ -236,7 +244,9 @@ func find(text, secret string, n int, withBase64 bool) []string {
 		offsets = append(offsets, full.Len())
 		all := full.String()
 		for i := 0; i+n <= len(runes); i++ {
-			add(needle{text: all[offsets[i]:offsets[i+n]], run: i, enc: e})
+			if !isPublic(string(runes[i:i+n]), public) {
+				add(needle{text: all[offsets[i]:offsets[i+n]], run: i, enc: e})
+			}
 		}
 	}
 	if withBase64 && len(secret) >= SecretRun {
@@ -294,6 +304,16 @@ func find(text, secret string, n int, withBase64 bool) []string {
 		found = append(found, fmt.Sprintf("and %d more", len(seen)-len(found)))
 	}
 	return found
+}
+
+// isPublic reports a run that a public text holds, in any letter case.
+func isPublic(run string, public []string) bool {
+	for _, p := range public {
+		if strings.Contains(strings.ToLower(p), strings.ToLower(run)) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxReported keeps a report readable: a whole leaked token has hundreds of runs.
