@@ -465,20 +465,36 @@ func TestRedactLayers(t *testing.T) {
 	t.Parallel()
 	rd := New()
 	rd.AddSecret(testSecret)
-	kinds := []encoder{layers[0], layers[8], layers[12], layers[15], layers[18]} // query, HTML escape, JSON, \u, \x
+	var kinds []encoder
+	for _, l := range layers {
+		switch l.name {
+		case "query", "HTML escape", "JSON", `JSON \u escapes`, `C/JavaScript \x escapes`, "HTML decimal references", `C octal escapes`, "percent, mixed-case hex":
+			kinds = append(kinds, l)
+		}
+	}
+	if len(kinds) != 8 {
+		t.Fatalf("%d kinds of layers found", len(kinds))
+	}
 	rng := rand.New(rand.NewPCG(propertySeed(t), 6))
+	tested := 0
 	for i := 0; i < 50; i++ {
 		s, names, depth := testSecret, []string(nil), 0
-		for depth < Layers {
+		for tries := 0; depth < Layers && tries < 100; tries++ {
 			k := kinds[rng.IntN(len(kinds))]
-			if depth+k.depth > Layers {
-				continue
+			if next := k.enc(s); depth+k.depth <= Layers && len(next) <= MaxLen/8 {
+				s, names, depth = next, append(names, k.name), depth+k.depth
 			}
-			s, names, depth = k.enc(s), append(names, k.name), depth+k.depth
+		}
+		if depth < Layers {
+			continue // every layer more would pass MaxLen/8
 		}
 		if out := rd.Redact("x " + s + " y"); out != "x "+Redacted+" y" {
 			t.Errorf("%d layers %v: %s", depth, names, clip(out))
 		}
+		tested++
+	}
+	if tested < 25 {
+		t.Errorf("only %d of 50 cases reached %d layers", tested, Layers)
 	}
 }
 
