@@ -77,7 +77,7 @@ type matcher struct {
 	maxRun int
 	root   [256]int32
 	tables [][256]int32
-	keys   []byte // edges of state s are keys[off:end] and dest[off:end]
+	keys   []byte // edges, by state (see mstate.off)
 	dest   []int32
 }
 
@@ -90,11 +90,10 @@ type matcher struct {
 type mstate struct {
 	length, link int32
 	// wins has bit m when the state's string of length m is a window.
-	wins     uint32
-	anc      int32 // the longest window among the strings of its suffix links, or 0
-	dense    int32 // index in tables, or -1
-	off, end int32
-	_        int32
+	wins  uint32
+	anc   int32 // the longest window among the strings of its suffix links, or 0
+	dense int32 // index in tables, or -1
+	off   int32 // its edges are keys[off:] and dest[off:] up to the next state's off
 }
 
 // denseEdges is how many edges make a state worth a table.
@@ -277,15 +276,15 @@ func (a *automaton) extend(last int32, c byte) int32 {
 // freeze returns a snapshot to match with: flat, sorted edge lists.
 func (a *automaton) freeze() *matcher {
 	n := len(a.length)
-	m := &matcher{maxRun: a.maxRun, root: a.root, states: make([]mstate, n)}
-	wins, anc := leakTables(a)
-	off := make([]int32, n+1)
+	// One state more, past the last: where the last state's edges end.
+	m := &matcher{maxRun: a.maxRun, root: a.root, states: make([]mstate, n+1)}
+	leakTables(a, m.states)
 	m.keys = make([]byte, 0, len(a.edges)+256)
 	m.dest = make([]int32, 0, len(a.edges)+256)
-	dense := make([]int32, n)
 	tables := 0
 	for s := range n {
-		dense[s] = -1
+		st := &m.states[s]
+		st.length, st.link, st.dense = a.length[s], a.link[s], -1
 		k := 0
 		switch {
 		case s == 0:
@@ -304,10 +303,10 @@ func (a *automaton) freeze() *matcher {
 			k = int(a.degree[s])
 		}
 		if s > 0 && k >= denseEdges {
-			dense[s] = int32(tables)
+			st.dense = int32(tables)
 			tables++
 		}
-		off[s+1] = off[s] + int32(k)
+		m.states[s+1].off = st.off + int32(k)
 	}
 	m.tables = make([][256]int32, tables)
 	for s := range n {
@@ -325,7 +324,7 @@ func (a *automaton) freeze() *matcher {
 					m.keys, m.dest = append(m.keys, byte(b)), append(m.dest, to)
 				}
 			}
-			if t := dense[s]; t >= 0 {
+			if t := m.states[s].dense; t >= 0 {
 				m.tables[t] = *tab
 			}
 			continue
@@ -339,7 +338,7 @@ func (a *automaton) freeze() *matcher {
 				m.dest[i], m.dest[i-1] = m.dest[i-1], m.dest[i]
 			}
 		}
-		if t := dense[s]; t >= 0 {
+		if t := m.states[s].dense; t >= 0 {
 			tab := &m.tables[t]
 			for i := range tab {
 				tab[i] = -1
@@ -355,22 +354,17 @@ func (a *automaton) freeze() *matcher {
 	for t := range m.tables {
 		foldTable(&m.tables[t])
 	}
-	for s := range m.states {
-		m.states[s] = mstate{length: a.length[s], link: a.link[s], wins: wins[s], anc: anc[s],
-			dense: dense[s], off: off[s], end: off[s+1]}
-	}
 	return m
 }
 
-// leakTables computes each state's wins and anc (see mstate). A state's
+// leakTables sets each state's wins and anc (see mstate). A state's
 // suffix links lead to shorter strings, so taking the states by length
 // computes each from its link's.
-func leakTables(a *automaton) (wins []uint32, anc []int32) {
+func leakTables(a *automaton, states []mstate) {
 	n := len(a.length)
-	wins, anc = make([]uint32, n), make([]int32, n)
 	for s := 1; s < n; s++ {
 		if !a.public[s] { // its strings are those longer than its link's
-			wins[s] = a.runs[s] &^ (2<<a.length[a.link[s]] - 1) & (2<<a.length[s] - 1)
+			states[s].wins = a.runs[s] &^ (2<<a.length[a.link[s]] - 1) & (2<<a.length[s] - 1)
 		}
 	}
 	longest := slices.Max(a.length)
@@ -387,10 +381,9 @@ func leakTables(a *automaton) (wins []uint32, anc []int32) {
 		count[l]++
 	}
 	for _, s := range order[1:] { // order[0] is the root
-		v := a.link[s]
-		anc[s] = max(anc[v], int32(bits.Len32(wins[v]))-1)
+		v := &states[a.link[s]]
+		states[s].anc = max(v.anc, int32(bits.Len32(v.wins))-1)
 	}
-	return wins, anc
 }
 
 // foldTable gives each byte the transition of its canonical form.
@@ -410,7 +403,7 @@ func (m *matcher) next(s int32, b byte) int32 {
 		return m.tables[st.dense][b]
 	}
 	b = canon(b)
-	for i := st.off; i < st.end; i++ {
+	for i, end := st.off, m.states[s+1].off; i < end; i++ {
 		if m.keys[i] == b {
 			return m.dest[i]
 		}

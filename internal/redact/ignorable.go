@@ -18,10 +18,20 @@ var ignorableTables = []*unicode.RangeTable{unicode.Cf, unicode.Other_Default_Ig
 // ignorableBMP has a bit per character of the Basic Multilingual Plane: a
 // lookup per character, whatever the text (a search of the tables for every
 // character of a page in Chinese costs ten times a plain one).
+// It is made from the tables' ranges, not by testing each of 65,536
+// characters: a provider process pays for it at start.
 var ignorableBMP = func() (set [1 << 16 / 64]uint64) {
-	for r := rune(0); r < 1<<16; r++ {
-		if r < 0x20 && r != '\t' && r != '\n' || r >= 0x7f && r <= 0x9f || unicode.In(r, ignorableTables...) {
-			set[r>>6] |= 1 << (r & 63)
+	add := func(r rune) { set[r>>6] |= 1 << (r & 63) }
+	for r := rune(0); r <= 0x9f; r++ {
+		if r < 0x20 && r != '\t' && r != '\n' || r >= 0x7f {
+			add(r)
+		}
+	}
+	for _, t := range ignorableTables {
+		for _, rg := range t.R16 {
+			for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+				add(r)
+			}
 		}
 	}
 	return set

@@ -188,6 +188,9 @@ func (r *Redactor) add(text string, minRun int) {
 
 // visible is text without the characters that do not render.
 func visible(text string) string {
+	if isPlain(text) {
+		return text
+	}
 	var rd reading
 	if readRaw(text, &rd) {
 		return text
@@ -255,6 +258,9 @@ func (r *Redactor) matcher() *matcher {
 // characters is left out: it would match too much. A secret without escapes
 // (FACEKI's; tokens) has none.
 func decodedRuns(secret string, minRun int) []string {
+	if !strings.ContainsAny(secret, "%&\\") {
+		return nil
+	}
 	var base reading
 	readRaw(secret, &base)
 	seen := map[string]bool{string(base.b): true}
