@@ -296,7 +296,7 @@ func invisibleAt(b []byte, p int) int {
 // invisibleOnly is invisibleAt for the escape as a layer reads it.
 func invisibleOnly(b []byte, p int) int {
 	e, q := escapeAt(b, p, allEscapes)
-	if q == p {
+	if q == p || shortOctal(b, p, q) {
 		return p
 	}
 	r := e.r[0]
@@ -371,4 +371,15 @@ func ansiEnd(b []byte, q, state int) int {
 		p = end
 	}
 	return q
+}
+
+// shortOctal reports an octal escape b[p:q] of one or two digits but "\\0"
+// alone: a secret's own "\\42" with a character inserted after its 4 reads
+// "\\4", a control, though no writer of escapes inserts one that way (C
+// writes "\\004", or "\\0" before anything but a digit).
+func shortOctal(b []byte, p, q int) bool {
+	if b[p] != '\\' || b[p+1] < '0' || b[p+1] > '7' || q-p == 4 {
+		return false
+	}
+	return !(q-p == 2 && b[p+1] == '0' && (q == len(b) || b[q] < '0' || b[q] > '9'))
 }

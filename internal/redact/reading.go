@@ -1,6 +1,9 @@
 package redact
 
-import "unicode/utf16"
+import (
+	"math/bits"
+	"unicode/utf16"
+)
 
 // reading is the input as read through some layers of escapes: its bytes,
 // and for each the offset in the input where the encoding it came from
@@ -159,11 +162,34 @@ func readRaw(text string, out *reading) (same bool) {
 // never from bytes it decoded itself (that is the next layer's work), and
 // the body of an escape never holds a byte that starts another one (a
 // failed escape's body is read again only as text), so the pass is linear.
-func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pick func(p int) bool) (changed bool) {
+//
+// parse, when not nil, are the only windows of r where an escape can start
+// (see chain.advance): elsewhere r's bytes are copied as they are.
+func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pick func(p int) bool, parse []span) (changed bool) {
 	b, at, skip := r.b, r.at, r.skip
 	out.b, out.at = out.b[:0], out.at[:0]
 	f := filter{out: out, win: win}
+	next := 0 // parse[next] is the first window that does not end before p
 	for p := 0; p < len(b); {
+		if parse != nil && f.np == 0 && f.ansi == ansiNone {
+			for next < len(parse) && int(parse[next].to) <= p {
+				next++
+			}
+			// Up to the next window (or the next skipped byte): as it is.
+			q := len(b)
+			if next < len(parse) {
+				q = max(int(parse[next].from)-maxEscape, p)
+			}
+			if skipView {
+				q = min(q, nextSkipped(skip, p, q))
+			}
+			if q > p {
+				out.b = append(out.b, b[p:q]...)
+				out.at = append(out.at, at[p:q]...)
+				p = q
+				continue
+			}
+		}
 		if skipView && skip[p>>6]&(1<<(p&63)) != 0 {
 			q := p + 1
 			for q < len(b) && skip[q>>6]&(1<<(q&63)) != 0 {
@@ -210,6 +236,17 @@ func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pi
 	return f.changed
 }
 
+// nextSkipped is the first byte from p to q that skip marks, or q.
+func nextSkipped(skip []uint64, p, q int) int {
+	for p < q {
+		if w := skip[p>>6] >> (p & 63); w != 0 {
+			return min(p+bits.TrailingZeros64(w), q)
+		}
+		p = (p | 63) + 1
+	}
+	return q
+}
+
 // family is a set of kinds of escapes.
 type family uint8
 
@@ -234,7 +271,7 @@ type escaped struct {
 // It reads what servers, gateways, browsers and languages write:
 // percent-encoding (%XX in either case, and %uXXXX as JavaScript's escape()
 // writes characters beyond Latin-1); HTML character references (decimal and
-// hexadecimal, any number of leading zeros, the ';' optional as browsers
+// hexadecimal, up to 32 leading zeros, the ';' optional as browsers
 // read them; named ones in any letter case, see namedRef); and string
 // escapes of JSON, C, JavaScript, Python, Go and shells: \uXXXX (with
 // surrogate pairs), \u{X…}, \UXXXXXXXX, \xXX, octal \NNN, \n and the other
@@ -340,7 +377,7 @@ func utf16At(b []byte, p, intro int) (escaped, int) {
 	return escaped{}, p
 }
 
-// numericRef decodes &#DDD; or &#xHHH; at b[p]: any number of leading
+// numericRef decodes &#DDD; or &#xHHH; at b[p]: up to maxZeros leading
 // zeros, up to seven significant digits, the ';' optional.
 func numericRef(b []byte, p int) (escaped, int) {
 	q, base := p+2, rune(10)
@@ -348,7 +385,7 @@ func numericRef(b []byte, p int) (escaped, int) {
 		q, base = q+1, 16
 	}
 	start := q
-	for q < len(b) && b[q] == '0' {
+	for q < len(b) && b[q] == '0' && q < start+maxZeros {
 		q++
 	}
 	v, digits := rune(0), 0
@@ -381,6 +418,14 @@ func namedRefAt(b []byte, p int) (escaped, int) {
 	}
 	return escaped{}, p
 }
+
+// Escapes are bounded, so that a pass can start reading anywhere a little
+// before a change: maxZeros leading zeros of a reference (generators pad to
+// a few; browsers read any number), and so at most maxEscape bytes.
+const (
+	maxZeros  = 32
+	maxEscape = len("&#x;") + maxZeros + 6
+)
 
 // hexAt reads n hex digits at b[p].
 func hexAt(b []byte, p, n int) (uint32, bool) {

@@ -278,7 +278,7 @@ func decodedRuns(secret string, minRun int) []string {
 					break
 				}
 				form := &reading{}
-				r.pass(form, allEscapes, false, nil, pick)
+				r.pass(form, allEscapes, false, nil, pick, nil)
 				if seen[string(form.b)] {
 					continue
 				}
@@ -415,8 +415,9 @@ func (m *matcher) find(text string) (mk marks, found bool) {
 		}
 		if skipFirst == nil && main.r.skips { // from here on, the second chain too
 			skipFirst = newChain(len(text), most, true)
-			skipFirst.done = !main.r.pass(&skipFirst.r, allEscapes, true, skipFirst.next.reset(m.maxRun), nil)
+			skipFirst.done = !main.r.pass(&skipFirst.r, allEscapes, true, skipFirst.next.reset(m.maxRun), nil, main.parse())
 			skipFirst.changes, skipFirst.next = skipFirst.next, skipFirst.changes
+			skipFirst.first = false
 		} else if skipFirst != nil && !skipFirst.done {
 			skipFirst.advance(m.maxRun)
 		}
@@ -437,11 +438,12 @@ type chain struct {
 	changes, next, skips windows // where r differs from the reading before; the next's; r's skip view from r
 	skipFirst            bool    // each layer is read without the escapes of invisible characters of the one before
 	done                 bool    // the last pass changed nothing
+	first                bool    // r is the input's first reading: every escape in it is new
 }
 
 func newChain(n, most int, skipFirst bool) *chain {
 	return &chain{r: reading{b: make([]byte, 0, n), at: make([]int32, 0, n)},
-		changes: newWindows(most), next: newWindows(most), skips: newWindows(most), skipFirst: skipFirst}
+		changes: newWindows(most), next: newWindows(most), skips: newWindows(most), skipFirst: skipFirst, first: true}
 }
 
 // walk reads c's current reading where it changed, and its skip view where
@@ -461,8 +463,20 @@ func (c *chain) walk(m *matcher, mk marks, inputLen int) {
 
 // advance decodes c's reading one layer further, in place.
 func (c *chain) advance(margin int) {
-	c.done = !c.r.pass(&c.r, allEscapes, c.skipFirst, c.next.reset(margin), nil)
+	c.done = !c.r.pass(&c.r, allEscapes, c.skipFirst, c.next.reset(margin), nil, c.parse())
 	c.changes, c.next = c.next, c.changes
+	c.first = false
+}
+
+// parse is where the next pass must read escapes, nil for everywhere: an
+// escape in a later reading holds a byte its pass changed (else it was in
+// the reading before, whose pass decoded it), and starts at most maxEscape
+// bytes before it.
+func (c *chain) parse() []span {
+	if c.first {
+		return nil
+	}
+	return c.changes.spans
 }
 
 // isPlain reports text of printable ASCII, tabs and newlines, without a

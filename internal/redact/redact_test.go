@@ -112,6 +112,10 @@ func compose(rng *rand.Rand, s string, withBase64 bool) (enc string, names []str
 		s = enc.EncodeToString([]byte(prefix + s + randomPrintable(rng, rng.IntN(3))))
 		names = append(names, fmt.Sprintf("base64 after %d bytes", len(prefix)))
 	}
+	if rng.IntN(8) == 0 {
+		s = utf16ish(s)
+		names = append(names, "UTF-16 (a NUL after each ASCII byte)")
+	}
 	if rng.IntN(3) == 0 {
 		var escaped bool
 		s, escaped = insertInvisible(rng, s)
@@ -119,10 +123,6 @@ func compose(rng *rand.Rand, s string, withBase64 bool) (enc string, names []str
 		if escaped {
 			depth++
 		}
-	}
-	if rng.IntN(8) == 0 {
-		s = utf16ish(s)
-		names = append(names, "UTF-16 (a NUL after each ASCII byte)")
 	}
 	// Up to every layer promised and one more, while the text stays small
 	// enough to run thousands of cases (each percent layer triples it).
