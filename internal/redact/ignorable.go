@@ -295,7 +295,7 @@ func invisibleAt(b []byte, p int) int {
 
 // invisibleOnly is invisibleAt for the escape as a layer reads it.
 func invisibleOnly(b []byte, p int) int {
-	e, q := escapeAt(b, p, allEscapes)
+	e, q := escapeAt(b, p)
 	if q == p || shortOctal(b, p, q) {
 		return p
 	}
@@ -335,7 +335,7 @@ func utf8Escapes(b []byte, lead byte, q int) (int, bool) {
 		if q >= len(b) || byteClass[b[q]] != escapeStart {
 			return 0, false
 		}
-		e, end := escapeAt(b, q, allEscapes)
+		e, end := escapeAt(b, q)
 		if end == q || !e.isByte || e.byteVal&0xc0 != 0x80 {
 			return 0, false
 		}
@@ -353,7 +353,7 @@ func ansiEnd(b []byte, q, state int) int {
 	for n := 1; n < maxANSI && p < len(b); n++ {
 		r, end := rune(b[p]), p+1
 		if byteClass[b[p]] == escapeStart {
-			if e, e2 := escapeAt(b, p, allEscapes); e2 > p {
+			if e, e2 := escapeAt(b, p); e2 > p {
 				r, end = e.r[0], e2
 				if e.isByte {
 					r = rune(e.byteVal)
@@ -381,5 +381,6 @@ func shortOctal(b []byte, p, q int) bool {
 	if b[p] != '\\' || b[p+1] < '0' || b[p+1] > '7' || q-p == 4 {
 		return false
 	}
-	return !(q-p == 2 && b[p+1] == '0' && (q == len(b) || b[q] < '0' || b[q] > '9'))
+	zeroAlone := q-p == 2 && b[p+1] == '0' && (q == len(b) || b[q] < '0' || b[q] > '9')
+	return !zeroAlone
 }

@@ -150,8 +150,7 @@ func readRaw(text string, out *reading) (same bool) {
 	return !f.changed
 }
 
-// pass reads r through one more layer of escapes, of the families fam,
-// into out, and reports whether out differs from r: when it does not, no
+// pass reads r through one more layer of escapes into out, and reports whether out differs from r: when it does not, no
 // later layer would either. out may be r itself: a pass never writes
 // further than it has read, since no escape decodes to more bytes than it
 // has. skipView reads r without the bytes markSkips marked: the escapes of
@@ -165,7 +164,7 @@ func readRaw(text string, out *reading) (same bool) {
 //
 // parse, when not nil, are the only windows of r where an escape can start
 // (see chain.advance): elsewhere r's bytes are copied as they are.
-func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pick func(p int) bool, parse []span) (changed bool) {
+func (r *reading) pass(out *reading, skipView bool, win *windows, pick func(p int) bool, parse []span) (changed bool) {
 	b, at, skip := r.b, r.at, r.skip
 	out.b, out.at = out.b[:0], out.at[:0]
 	f := filter{out: out, win: win}
@@ -200,7 +199,7 @@ func (r *reading) pass(out *reading, fam family, skipView bool, win *windows, pi
 			continue
 		}
 		if byteClass[b[p]] == escapeStart && (pick == nil || pick(p)) {
-			if e, end := escapeAt(b, p, fam); end > p {
+			if e, end := escapeAt(b, p); end > p {
 				switch {
 				case e.isByte && byteClass[e.byteVal] != special && f.np == 0 && f.ansi == ansiNone:
 					// Most escapes decode to printable ASCII: no filtering.
@@ -247,7 +246,7 @@ func nextSkipped(skip []uint64, p, q int) int {
 	return q
 }
 
-// family is a set of kinds of escapes.
+// family is a set of kinds of escapes (decodedRuns picks escapes by kind).
 type family uint8
 
 const (
@@ -278,21 +277,21 @@ type escaped struct {
 // letters, and a backslash before punctuation or a space. \U and \X with
 // four and two digits are read too: a gateway that upper-cases what it
 // quotes turns \u into \U.
-func escapeAt(b []byte, p int, fam family) (e escaped, end int) {
+func escapeAt(b []byte, p int) (e escaped, end int) {
 	switch {
-	case b[p] == '%' && fam&percentEscapes != 0:
+	case b[p] == '%':
 		if h, ok := hexAt(b, p+1, 2); ok {
 			return escaped{isByte: true, byteVal: byte(h)}, p + 3
 		}
 		if p+1 < len(b) && b[p+1]|0x20 == 'u' {
 			return utf16At(b, p, 2)
 		}
-	case b[p] == '&' && fam&htmlReferences != 0:
+	case b[p] == '&':
 		if p+1 < len(b) && b[p+1] == '#' {
 			return numericRef(b, p)
 		}
 		return namedRefAt(b, p)
-	case b[p] == '\\' && fam&stringEscapes != 0 && p+1 < len(b):
+	case b[p] == '\\' && p+1 < len(b):
 		return backslash(b, p)
 	}
 	return escaped{}, p

@@ -278,7 +278,7 @@ func decodedRuns(secret string, minRun int) []string {
 					break
 				}
 				form := &reading{}
-				r.pass(form, allEscapes, false, nil, pick, nil)
+				r.pass(form, false, nil, pick, nil)
 				if seen[string(form.b)] {
 					continue
 				}
@@ -315,7 +315,7 @@ func escapeSubsets(r *reading) []func(p int) bool {
 		if byteClass[r.b[p]] != escapeStart {
 			continue
 		}
-		if _, end := escapeAt(r.b, p, allEscapes); end > p {
+		if _, end := escapeAt(r.b, p); end > p {
 			starts = append(starts, p)
 			kinds[p] = map[byte]family{'%': percentEscapes, '&': htmlReferences, '\\': stringEscapes}[r.b[p]]
 			p = end - 1
@@ -415,7 +415,7 @@ func (m *matcher) find(text string) (mk marks, found bool) {
 		}
 		if skipFirst == nil && main.r.skips { // from here on, the second chain too
 			skipFirst = newChain(len(text), most, true)
-			skipFirst.done = !main.r.pass(&skipFirst.r, allEscapes, true, skipFirst.next.reset(m.maxRun), nil, main.parse())
+			skipFirst.done = !main.r.pass(&skipFirst.r, true, skipFirst.next.reset(m.maxRun), nil, main.parse())
 			skipFirst.changes, skipFirst.next = skipFirst.next, skipFirst.changes
 			skipFirst.first = false
 		} else if skipFirst != nil && !skipFirst.done {
@@ -463,7 +463,7 @@ func (c *chain) walk(m *matcher, mk marks, inputLen int) {
 
 // advance decodes c's reading one layer further, in place.
 func (c *chain) advance(margin int) {
-	c.done = !c.r.pass(&c.r, allEscapes, c.skipFirst, c.next.reset(margin), nil, c.parse())
+	c.done = !c.r.pass(&c.r, c.skipFirst, c.next.reset(margin), nil, c.parse())
 	c.changes, c.next = c.next, c.changes
 	c.first = false
 }

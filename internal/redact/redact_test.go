@@ -418,18 +418,18 @@ func TestRedactClasses(t *testing.T) {
 		"leading zeros of a zero-width ref": "Tf9+k&#x000000200B;/Qz=8",
 		// Issue 20: every default-ignorable and format character, controls,
 		// ANSI sequences, raw and escaped; more escapes; more layers.
-		"LRM between characters":          between(testSecret, "\u200e"),
-		"invisible times":                 between(testSecret, "\u2062"),
-		"combining grapheme joiner":       between(testSecret, "\u034f"),
-		"Mongolian vowel separator":       between(testSecret, "\u180e"),
-		"left-to-right isolate":           between(testSecret, "\u2066"),
-		"&#8206; between characters":      between(testSecret, "&#8206;"),
-		"UTF-16 (a NUL after each byte)":  between(testSecret, "\x00") + "\x00",
-		"ANSI colour codes":               between(testSecret, "\x1b[0m"),
-		"ANSI in JSON":                    between(testSecret, `\u001b[1;31m`),
-		"C1 controls":                     between(testSecret, "\u0085"),
-		"tag characters":                  between(testSecret, "\U000e0041"),
-		"variation selectors":             between(testSecret, "\ufe0f"),
+		"LRM between characters":          secretWith("\u200e"),
+		"invisible times":                 secretWith("\u2062"),
+		"combining grapheme joiner":       secretWith("\u034f"),
+		"Mongolian vowel separator":       secretWith("\u180e"),
+		"left-to-right isolate":           secretWith("\u2066"),
+		"&#8206; between characters":      secretWith("&#8206;"),
+		"UTF-16 (a NUL after each byte)":  secretWith("\x00") + "\x00",
+		"ANSI colour codes":               secretWith("\x1b[0m"),
+		"ANSI in JSON":                    secretWith(`\u001b[1;31m`),
+		"C1 controls":                     secretWith("\u0085"),
+		"tag characters":                  secretWith("\U000e0041"),
+		"variation selectors":             secretWith("\ufe0f"),
 		`octal \124`:                      `\124\146\071\053\153\057\121\172\075\070`,
 		`ES6 \u{54}`:                      `\u{54}\u{66}\u{39}\u{2b}\u{6b}\u{2f}\u{51}\u{7a}\u{3d}\u{38}`,
 		`Python \U00000054`:               `\U00000054\U00000066\U00000039\U0000002b\U0000006b\U0000002f\U00000051\U0000007a`,
@@ -447,8 +447,8 @@ func TestRedactClasses(t *testing.T) {
 	}
 }
 
-// between puts sep between the characters of s.
-func between(s, sep string) string { return strings.Join(strings.Split(s, ""), sep) }
+// secretWith puts sep between the characters of testSecret.
+func secretWith(sep string) string { return strings.Join(strings.Split(testSecret, ""), sep) }
 
 // nestQuery query-escapes s n times.
 func nestQuery(s string, n int) string {
