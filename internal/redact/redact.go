@@ -3,29 +3,31 @@
 //
 // It decodes rather than lists encodings, and ignores what a reader would
 // ignore. A span of text is replaced whole when, read through up to Layers
-// layers of escapes, it holds a run of a registered secret (8 characters,
-// or the whole secret when shorter) or token (16 characters), whatever the
-// letter case, and whatever characters that do not render are inserted in
-// it, raw or escaped. The escapes are percent-encoding (%XX, %uXXXX), HTML
-// character references (numeric with any leading zeros, and the named ones
-// a secret can hold), and the string escapes of JSON, C, JavaScript, Python,
-// Go and shells (\uXXXX, \u{X}, \UXXXXXXXX, \xXX, octal, \n, a backslash
-// before punctuation), in any mixture. The characters that do not render
-// are every Unicode default-ignorable and format character, the C0 and C1
-// controls but tab and newline, and ANSI escape sequences. A secret's Base64
-// and Base64url forms are matched too; runs of a secret that also occur in
-// public text (a client ID) are not leaks.
+// layers of escapes, it holds a window of a registered secret (8 characters,
+// or the whole secret when shorter) or token (16 characters) that no public
+// text (a client ID) holds, whatever the letter case, and whatever
+// characters that do not render are inserted in it, raw or escaped. The
+// escapes are percent-encoding (%XX, %uXXXX), HTML character references
+// (numeric with up to 32 leading zeros, and the named ones a secret or an
+// invisible character can be), and the string escapes of JSON, C,
+// JavaScript, Python and Go (\uXXXX, \u{X}, \UXXXXXXXX, \xXX, octal, \n,
+// \"), in any mixture. The characters that do not render are every Unicode
+// default-ignorable and format character, the C0 and C1 controls but tab
+// and newline, and ANSI escape sequences. A secret's Base64 and Base64url
+// forms are matched too.
 //
-// The cost is linear in the text, by construction: each layer is one pass
+// The cost is linear in the text, by construction. Each layer is one pass
 // that decodes every escape it can from the layer before and keeps, for
-// each byte, where its encoding starts in the input; each layer is read
-// once, and once more without the escapes the next layer decodes to
-// nothing visible, by a suffix automaton of every secret and token; a run
-// found in any of them redacts the span of the input it came from. Layers
-// stop at a fixed point. Memory is a small multiple of the text, and text
-// longer than MaxLen is withheld whole, not read. The package knows nothing
-// of what it protects: which parts of a token are secret, or that a URL's
-// query carries a credential, is the caller's to say.
+// each byte, where its encoding starts in the input; a suffix automaton of
+// every secret and token reads the first layer whole and each later one
+// only where its pass changed something, and so each layer's skip view
+// (its escapes of invisible characters skipped) and a second chain of
+// layers that drops those escapes before decoding; a window found in any of
+// them redacts the span of the input it came from. Layers stop at a fixed
+// point. Memory is a small multiple of the text (under 14 bytes a byte),
+// and text longer than MaxLen is withheld whole, not read. The package
+// knows nothing of what it protects: which parts of a token are secret, or
+// that a URL's query carries a credential, is the caller's to say.
 package redact
 
 import (
