@@ -35,7 +35,7 @@ cli_kind_version() {
 }
 
 # at_least MIN VERSION
-at_least() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$1" ]; }
+at_least() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$1" ]; }
 
 pinned() {
   if [ ! -x "$bin/tofu" ]; then

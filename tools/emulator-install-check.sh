@@ -82,7 +82,7 @@ rc=0
 wait "$emu_pid" || rc=$?
 emu_pid=
 [ "$rc" -eq 0 ] || { echo "FAIL: faceki-emulator exited $rc on SIGTERM, want 0" >&2; exit 1; }
-tail -n1 emu.log | grep -q 'stopped by terminated after 2 token requests' || { cat emu.log; echo "FAIL: no last log line" >&2; exit 1; }
+grep -q 'stopped by terminated after 2 token requests' < <(tail -n1 emu.log) || { cat emu.log; echo "FAIL: no last log line" >&2; exit 1; }
 echo "==> it listened on $url, answered 503 then a token, and stopped on SIGTERM with exit code 0:"
 sed 's/^/    /' emu.log
 echo "emulator install check: ok"

@@ -40,7 +40,7 @@ if [ ${#clis[@]} -eq 0 ]; then
   if machine=$(command -v terraform); then
     ver=$(TF_CLI_CONFIG_FILE=$root/tools/cli.tfrc "$machine" version -json 2>/dev/null |
       sed -n 's/.*"terraform_version": *"\([0-9][0-9.]*\)".*/\1/p')
-    if [ -n "$ver" ] && [ "$(printf '1.10.0\n%s\n' "$ver" | sort -V | head -n1)" = 1.10.0 ]; then
+    if [ -n "$ver" ] && [ "$(printf '1.10.0\n%s\n' "$ver" | sort -V | sed -n 1p)" = 1.10.0 ]; then
       clis+=("$machine")
     else
       echo "examples-test: $machine is Terraform ${ver:-of unknown version}, older than 1.10 (no ephemeral resources): skipped"
@@ -78,7 +78,9 @@ export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 
 status=0 summary="" hups=0
 for cli in "${clis[@]}"; do
-  name=$("$cli" version | head -n1)
+  # sed reads all of it: head would leave the CLI writing into a closed pipe,
+  # and pipefail would end the script with its SIGPIPE (exit 141).
+  name=$("$cli" version | sed -n 1p)
   if [ "$cli" != "${clis[0]}" ]; then
     kill -HUP "$emu_pid"
     hups=$((hups + 1))

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 status=0
 if ! git diff --exit-code --stat -- docs/; then
-  git diff -- docs/ | head -n 200
+  git diff -- docs/ | sed -n 1,200p # all of it read: no SIGPIPE under pipefail
   status=1
 fi
 untracked=$(git ls-files --others --exclude-standard -- docs/)

@@ -39,7 +39,7 @@ TF
 
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc CHECKPOINT_DISABLE=1
 unset TF_LOG TF_LOG_PROVIDER TF_LOG_PATH TF_LOG_SDK_PROTO_DATA_DIR
-echo "==> reading the schema with $("$cli" version | head -n1)"
+echo "==> reading the schema with $("$cli" version | sed -n 1p)"
 (cd "$work/config" && "$cli" providers schema -json >"$work/schema.cli.json")
 # The CLI keys the schema by the provider's full address; tfplugindocs wants
 # the short name.

@@ -49,7 +49,7 @@ unset TF_LOG TF_LOG_PROVIDER TF_LOG_PATH
 # modules/ directory) and examples/demo (run by `make demo`).
 mapfile -t dirs < <(cd "$root" && find examples -name '*.tf' -not -path '*/modules/*' -not -path 'examples/demo/*' \
   -exec dirname {} \; | sort -u)
-echo "==> $("$cli" version | head -n1)"
+echo "==> $("$cli" version | sed -n 1p)"
 failed=0 checked=0 skipped=0
 for dir in "${dirs[@]}"; do
   # Providers other than faceki and the built-in terraform_data need a registry.

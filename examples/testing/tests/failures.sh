@@ -31,7 +31,9 @@ while IFS='|' read -r name summary result; do
   [ "$rc" -eq 1 ] || problems+=("exit status $rc, want 1")
   grep -qx "Error: $summary" "$out/$name" || problems+=("no \"Error: $summary\"")
   [ ! -e "$result" ] || problems+=("the pipeline step ran: it wrote $result")
-  if tail -n "+$((before + 1))" "$log" | grep -q 'GET /kycrules/api/kycrules -> 401'; then
+  # Not `tail | grep -q`: with pipefail, tail's SIGPIPE when grep stops at the
+  # first match would read as no match.
+  if grep -q 'GET /kycrules/api/kycrules -> 401' < <(tail -n "+$((before + 1))" "$log"); then
     problems+=("FACEKI saw a KYC rules request with a missing or refused token")
   fi
   if [ ${#problems[@]} -eq 0 ]; then
@@ -47,5 +49,5 @@ down|FACEKI is unavailable|down-result.json
 wrong_secret|FACEKI rejected the client credentials|wrong-secret-result.json
 too_short|FACEKI access token lives shorter than min_validity|too-short-result.json
 CASES
-echo "failures.sh ($("$cli" version | head -n1)): $passed passed, $failed failed"
+echo "failures.sh ($("$cli" version | sed -n 1p)): $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
