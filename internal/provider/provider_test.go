@@ -246,19 +246,8 @@ func TestRedactorPerProcess(t *testing.T) {
 // (the rest from the environment) and returns its diagnostics and data.
 func configureWith(t *testing.T, p *FacekiProvider, attrs map[string]string) (diag.Diagnostics, *providerData) {
 	t.Helper()
-	ctx := context.Background()
-	var schemaResp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	obj := as[tftypes.Object](t, schemaResp.Schema.Type().TerraformType(ctx))
-	vals := map[string]tftypes.Value{}
-	for name, at := range obj.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-		if v, ok := attrs[name]; ok {
-			vals[name] = tftypes.NewValue(tftypes.String, v)
-		}
-	}
 	var resp provider.ConfigureResponse
-	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
+	p.Configure(context.Background(), provider.ConfigureRequest{Config: providerConfig(t, p, attrs)}, &resp)
 	data, _ := resp.DataSourceData.(*providerData)
 	return resp.Diagnostics, data
 }
@@ -375,6 +364,14 @@ func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
 // block, and returns its diagnostics.
 func validateWith(t *testing.T, p *FacekiProvider, attrs map[string]string) diag.Diagnostics {
 	t.Helper()
+	var resp provider.ValidateConfigResponse
+	p.ValidateConfig(context.Background(), provider.ValidateConfigRequest{Config: providerConfig(t, p, attrs)}, &resp)
+	return resp.Diagnostics
+}
+
+// providerConfig is a provider block with attrs set, the rest null.
+func providerConfig(t *testing.T, p *FacekiProvider, attrs map[string]string) tfsdk.Config {
+	t.Helper()
 	ctx := context.Background()
 	var schemaResp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
@@ -386,9 +383,7 @@ func validateWith(t *testing.T, p *FacekiProvider, attrs map[string]string) diag
 			vals[name] = tftypes.NewValue(tftypes.String, v)
 		}
 	}
-	var resp provider.ValidateConfigResponse
-	p.ValidateConfig(ctx, provider.ValidateConfigRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
-	return resp.Diagnostics
+	return tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(obj, vals)}
 }
 
 // TestBaseURLPathWarning: a base_url with a path is kept (a gateway may need
