@@ -323,6 +323,9 @@ func FuzzRedact(f *testing.F) {
 	f.Add(richSecret, "returnUrl=", " (hint)", uint64(0x1234), uint8(0), uint8(40))
 	f.Add("Tf9+k/Qz=8&Lm%2F w4 Rx", "<p>", "</p>", uint64(0x77), uint8(3), uint8(12))
 	f.Add(`%41%41%41%41&amp;\u0041`, `\\`, "%", uint64(0xffff), uint8(1), uint8(9))
+	// Found by the fuzzer: a lone \u00000000 is JSON's NUL before four of
+	// the secret's zeros, not Python's NUL.
+	f.Add("00000001", "0", "0", uint64(4612), uint8(0), uint8('('))
 	f.Fuzz(func(t *testing.T, secret, before, after string, ops uint64, start, length uint8) {
 		for i := 0; i < len(secret); i++ {
 			if secret[i] < ' ' || secret[i] > '~' {
