@@ -261,17 +261,24 @@ func find(text, secret string, n int, withBase64 bool, public []string) []string
 	}
 	// Every needle is looked for as it is in the text, and folded in the
 	// folded text.
+	// A needle that folding shortens (a secret whose own text encodes a
+	// character that does not render, "%00") is looked for as it is only:
+	// folded, it would match text that does not hold it.
 	exact, exactShort := index, short
 	index, short = map[uint64][]needle{}, nil
-	for _, nds := range exact {
-		for _, nd := range nds {
-			nd.text = fold(nd.text)
+	foldIn := func(nd needle) {
+		if folded := fold(nd.text); folded == strings.ToLower(nd.text) {
+			nd.text = folded
 			add(nd)
 		}
 	}
+	for _, nds := range exact {
+		for _, nd := range nds {
+			foldIn(nd)
+		}
+	}
 	for _, nd := range exactShort {
-		nd.text = fold(nd.text)
-		add(nd)
+		foldIn(nd)
 	}
 	folded, foldedShort := index, short
 

@@ -283,11 +283,10 @@ func invisibleAt(b []byte, p int) int {
 	// \u with eight digits is Python's \U lower-cased, or JSON's \u0000 (a
 	// control) followed by digits: a layer reads one; either is skipped here.
 	if b[p] == '\\' && p+1 < len(b) && b[p+1]|0x20 == 'u' {
-		// Eight digits for \U, for a character beyond the controls (a
-		// lower-cased \U00002066), or in a run of such escapes; JSON's
-		// \u0000 then digits for a lone \u00000000.
+		// Eight digits as a layer reads them (see python8): a lower-cased
+		// \U00002066, but JSON's \u0000 then digits for a lone \u00000000.
 		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && ignorable(rune(v)) &&
-			(b[p+1] == 'U' || v > 0x9f || python8(b, p-10) || python8(b, p+10)) {
+			(v > 0x9f || python8(b, p-10) || python8(b, p+10)) {
 			return p + 10
 		}
 		if v, ok := hexAt(b, p+2, 4); ok && ignorable(rune(v)) && rune(v) != 0x1b {

@@ -310,7 +310,7 @@ func backslash(b []byte, p int) (escaped, int) {
 			return escaped{r: [2]rune{v}}, q + 1
 		}
 	case c|0x20 == 'u':
-		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && (c == 'U' || python8(b, p-10) || python8(b, p+10)) {
+		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && (v > 0x9f || python8(b, p-10) || python8(b, p+10)) {
 			return escaped{r: [2]rune{rune(v)}}, p + 10
 		}
 		return utf16At(b, p, 2)
@@ -333,8 +333,9 @@ func backslash(b []byte, p int) (escaped, int) {
 }
 
 // python8 reports Python's \UXXXXXXXX escape of a character at b[p], in
-// either case. Lower-cased text turns \U into \u: eight digits after \u are
-// Python's in a run of such escapes, and alone JSON's \u0000 (a control)
+// either case. Text whose case changed turns \U into \u and \u into \U, so
+// eight digits are Python's in a run of such escapes, or for a character
+// beyond the controls, and alone, for a control, JSON's \u0000 (or \U0000)
 // followed by digits.
 func python8(b []byte, p int) bool {
 	if p < 0 || p+10 > len(b) || b[p] != '\\' || b[p+1]|0x20 != 'u' {
