@@ -105,6 +105,7 @@ func adversarialFamilies() []advFamily {
 		unitFamily("&amp;", "&amp;"), unitFamily("&#37;", "&#37;"), unitFamily("&#37;25", "&#37;25"),
 		unitFamily("%26amp%3B", "%26amp%3B"), unitFamily(`\u0025`, `\u0025`), unitFamily(`\uD83D`, `\uD83D`),
 		unitFamily("nested %25, &#37;, \\u0025", `%25&#37;\u0025`),
+		unitFamily(`\u0000 before four digits`, `\u00000600x`), // read two ways, in two skip views
 		unitFamily("%E2%80", "%E2%80"), unitFamily(`\xe2\x80`, `\xe2\x80`), unitFamily("\u001b[", "\x1b["),
 		advFamily{"every layer, every 32 bytes", func(_ *rand.Rand, n int) string {
 			return repeatTo(nested(Layers, "Tf9+k/Qz")+"abcdefghijklmnop"[:32-len(nested(Layers, "T"))], n)
@@ -148,7 +149,7 @@ func nestedMixed(depth int, s string) string {
 func randomMix(rng *rand.Rand, n int) string {
 	const secret = "Tf9+k/Qz=8&Lm%2F w4 Rx"
 	pieces := []string{"%", "&", `\`, "&#000", "%2", "%25", `\u00`, "&shy;", "\u00ad", "\u200e", "\x00", "\x1b[0m",
-		`\u200b`, "%C2%AD", `\x1b[`, "&#8206;", `\124`, `\u{54}`, `\U00000054`, "%252525", "&amp;", `\\`}
+		`\u200b`, "%C2%AD", `\x1b[`, "&#8206;", `\124`, `\u{54}`, `\U00000054`, "%252525", "&amp;", `\\`, `\u00000600`}
 	var b strings.Builder
 	for b.Len() < n {
 		switch rng.IntN(3) {

@@ -280,17 +280,34 @@ func ansiNext(state int, r rune) int {
 // in escapes of one byte each (%E2%80%8B), or an ANSI sequence begun by an
 // escaped ESC (\u001b[0m, whose other characters may be escaped too).
 func invisibleAt(b []byte, p int) int {
-	// \u with eight digits is Python's \U with its case changed, or JSON's
-	// \u0000 (a control) before four digits. A layer reads the first (see
-	// python8); the skip view reads the second, so that between them a
-	// secret is found either way ("\u0000" inserted before its "0600", or
-	// "\U00000600" lower-cased).
+	// \u with eight digits is Python's \U lower-cased, or JSON's \u0000 (a
+	// control) followed by digits: a layer reads one; either is skipped
+	// here, the second in the second skip view (see jsonNULBefore).
 	if b[p] == '\\' && p+1 < len(b) && b[p+1]|0x20 == 'u' {
+		// Eight digits as a layer reads them (see python8): a lower-cased
+		// \U00002066, but JSON's \u0000 then digits for a lone \u00000000.
+		if v, ok := hexAt(b, p+2, 8); ok && validRune(rune(v)) && ignorable(rune(v)) &&
+			(v > 0x9f || python8(b, p-10) || python8(b, p+10)) {
+			return p + 10
+		}
 		if v, ok := hexAt(b, p+2, 4); ok && ignorable(rune(v)) && rune(v) != 0x1b {
 			return p + 6
 		}
 	}
 	return invisibleOnly(b, p)
+}
+
+// jsonNULBefore reports that the escape b[p:end], which invisibleAt read as
+// Python's \U with eight digits, reads as JSON's \u0000 (or another control)
+// before four digits too: a character that does not render either way, but
+// in the second, four digits that may be a secret's ("\u0000" inserted
+// before its "0600", which as Python's \u00000600 is a format character).
+func jsonNULBefore(b []byte, p, end int) bool {
+	if end != p+10 || b[p] != '\\' {
+		return false
+	}
+	v, ok := hexAt(b, p+2, 4)
+	return ok && ignorable(rune(v)) && rune(v) != 0x1b
 }
 
 // invisibleOnly is invisibleAt for the escape as a layer reads it.

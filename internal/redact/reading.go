@@ -14,8 +14,9 @@ type reading struct {
 	b    []byte
 	at   []int32  // nil: b is the input itself
 	skip []uint64 // escapes of characters that do not render; see markSkips
-	// skips says whether any bit of skip is set.
-	skips bool
+	keep []uint64 // skipped bytes the second skip view reads (see jsonNULBefore)
+	// skips and keeps say whether any bit of skip or keep is set.
+	skips, keeps bool
 }
 
 // reset empties r for a text of n bytes, keeping its memory.
@@ -28,11 +29,12 @@ func (r *reading) reset(n int) {
 func (r *reading) clearSkips(n int) {
 	words := (n + 63) / 64
 	if cap(r.skip) < words {
-		r.skip = make([]uint64, words)
+		r.skip, r.keep = make([]uint64, words), make([]uint64, words)
 	}
-	r.skip = r.skip[:words]
+	r.skip, r.keep = r.skip[:words], r.keep[:words]
 	clear(r.skip)
-	r.skips = false
+	clear(r.keep)
+	r.skips, r.keeps = false, false
 }
 
 // markSkips marks every escape in r.b[from:to] that stands for characters
@@ -43,6 +45,10 @@ func (r *reading) clearSkips(n int) {
 // the next layer, or swallow their first byte (a secret's "\" before an
 // inserted "\u200b" reads as "\\" then "u200b"). Each escape is decoded from
 // its own first byte, so the scan costs what the next layer's does.
+//
+// An escape that reads two ways, both invisible but one with four digits
+// after it (see jsonNULBefore), is skipped whole in the skip view; its
+// digits are marked for the second skip view to read.
 //
 // Only a layer's changes need scanning: an escape in r away from them was
 // in the layer before too, whose pass decoded it.
@@ -58,6 +64,12 @@ func (r *reading) markSkips(from, to int, win *windows) {
 			}
 			r.skips = true
 			win.add(p, end)
+			if jsonNULBefore(b, p, end) {
+				for i := p + 6; i < end; i++ {
+					r.keep[i>>6] |= 1 << (i & 63)
+				}
+				r.keeps = true
+			}
 			p = end - 1
 		}
 	}
@@ -85,7 +97,39 @@ var invisibleBackslash = func() (t [256]bool) {
 	return t
 }()
 
-func (r *reading) skipped(i int) bool { return r.skip[i>>6]&(1<<(i&63)) != 0 }
+// keeping reports a byte from..to that the second skip view reads and the
+// first does not: a word of marks at a time.
+func (r *reading) keeping(from, to int) bool {
+	for w := from >> 6; w <= (to-1)>>6 && from < to; w++ {
+		if r.keep[w] != 0 {
+			lo, hi := max(from, w<<6), min(to, w<<6+64)
+			if r.keep[w]>>(lo&63)&(1<<(hi-lo)-1) != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// skippedIn reports whether view v leaves out r.b[i].
+func (r *reading) skippedIn(v view, i int) bool {
+	switch v {
+	case skipView:
+		return r.skip[i>>6]&(1<<(i&63)) != 0
+	case secondSkipView:
+		return r.skip[i>>6]&^r.keep[i>>6]&(1<<(i&63)) != 0
+	}
+	return false
+}
+
+// view is how a walk reads a reading.
+type view uint8
+
+const (
+	asRead         view = iota
+	skipView            // without the escapes markSkips marked
+	secondSkipView      // the same, but for the digits it marked to keep
+)
 
 // start is the offset in the input where the encoding of r.b[i] starts.
 func (r *reading) start(i int) int {

@@ -21,10 +21,11 @@
 // each byte, where its encoding starts in the input; a suffix automaton of
 // every secret and token reads the first layer whole and each later one
 // only where its pass changed something, and so each layer's skip view
-// (its escapes of invisible characters skipped) and a second chain of
-// layers that drops those escapes before decoding; a window found in any of
-// them redacts the span of the input it came from. Layers stop at a fixed
-// point. Memory is a small multiple of the text (under 14 bytes a byte),
+// (its escapes of invisible characters skipped; where such an escape reads
+// two ways, "\u00000600", a second skip view reads the other) and a second
+// chain of layers that drops those escapes before decoding; a window found
+// in any of them redacts the span of the input it came from. Layers stop at
+// a fixed point. Memory is a small multiple of the text (under 14 bytes a byte),
 // and text longer than MaxLen is withheld whole, not read. The package
 // knows nothing of what it protects: which parts of a token are secret, or
 // that a URL's query carries a credential, is the caller's to say.
@@ -396,7 +397,7 @@ func base64Run(n int) int {
 func (m *matcher) find(text string) (mk marks, found bool) {
 	mk = newMarks(len(text))
 	if isPlain(text) { // no escape, nothing to skip: one reading
-		m.walk(&reading{b: []byte(text)}, span{0, int32(len(text)), int32(len(text))}, false, len(text), mk)
+		m.walk(&reading{b: []byte(text)}, span{0, int32(len(text)), int32(len(text))}, asRead, len(text), mk)
 		return mk, mk.any()
 	}
 	// Windows are at least 2×maxRun+1 bytes apart: room for all of them
@@ -448,18 +449,23 @@ func newChain(n, most int, skipFirst bool) *chain {
 		changes: newWindows(most), next: newWindows(most), skips: newWindows(most), skipFirst: skipFirst, first: true}
 }
 
-// walk reads c's current reading where it changed, and its skip view where
-// that differs from it.
+// walk reads c's current reading where it changed, its skip view where
+// that differs from it, and its second skip view in the skip view's windows
+// that hold an escape it reads otherwise (a window reaches as far as a run
+// can, skipped bytes included).
 func (c *chain) walk(m *matcher, mk marks, inputLen int) {
 	for _, w := range c.changes.spans {
-		m.walk(&c.r, w, false, inputLen, mk)
+		m.walk(&c.r, w, asRead, inputLen, mk)
 	}
 	c.skips.reset(m.maxRun)
 	for _, w := range c.changes.spans {
 		c.r.markSkips(max(int(w.from), c.skips.end()), min(int(w.to), len(c.r.b)), &c.skips)
 	}
 	for _, w := range c.skips.spans {
-		m.walk(&c.r, w, true, inputLen, mk)
+		m.walk(&c.r, w, skipView, inputLen, mk)
+		if c.r.keeps && c.r.keeping(int(w.from), min(int(w.to), len(c.r.b))) {
+			m.walk(&c.r, w, secondSkipView, inputLen, mk)
+		}
 	}
 }
 

@@ -328,8 +328,9 @@ func FuzzRedact(f *testing.F) {
 	f.Add("00000001", "0", "0", uint64(4612), uint8(0), uint8('('))
 	f.Add("00 00001", "0", "0", uint64(46), uint8('^'), uint8('\f')) // an upper-cased \u0000 before 0000
 	// JSON's \u0000 inserted before "0600", which as Python's \u00000600 is
-	// a format character: the skip view reads it as JSON.
+	// a format character: the second skip view reads it as JSON.
 	f.Add("00060000", "0", "0", uint64(65614), uint8('\r'), uint8(0xa0))
+	f.Add("00100000", "0", "0", uint64(65895), uint8(0xb8), uint8(0)) // and before "1000", a letter as Python's
 	f.Fuzz(func(t *testing.T, secret, before, after string, ops uint64, start, length uint8) {
 		for i := 0; i < len(secret); i++ {
 			if secret[i] < ' ' || secret[i] > '~' {

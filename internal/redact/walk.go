@@ -37,9 +37,8 @@ func (mk marks) any() bool {
 	return false
 }
 
-// walk reads the window w of r through the automaton, once, and marks in mk
-// the input spans of the runs that leak; skipView leaves out the bytes r.skip
-// marks. inputLen is the input's length. Past w.last, the end of the last
+// walk reads the window w of r through the automaton, once, as v reads it,
+// and marks in mk the input spans of the runs that leak. inputLen is the input's length. Past w.last, the end of the last
 // change in w, it stops as soon as the run it tracks no longer reaches back
 // to that change: every run after that was read in an earlier reading.
 //
@@ -48,7 +47,7 @@ func (mk marks) any() bool {
 // amortised constant per byte), capped at the longest minimum run, and
 // marks the longest leaking window that ends there (see mstate): their
 // union is every leak.
-func (m *matcher) walk(r *reading, w span, skipView bool, inputLen int, mk marks) {
+func (m *matcher) walk(r *reading, w span, v view, inputLen int, mk marks) {
 	maxRun := int32(m.maxRun)
 	hi := min(int(w.to), len(r.b))
 	kLast := -1              // bytes read before w.last
@@ -57,7 +56,7 @@ func (m *matcher) walk(r *reading, w span, skipView bool, inputLen int, mk marks
 	s, n := int32(0), int32(0)
 	open, last, covered := -1, -1, 0 // the span being marked, r.b[open..last]; bytes read it covers
 	for i := int(w.from); i < hi; i++ {
-		if skipView && r.skipped(i) {
+		if v != asRead && r.skippedIn(v, i) {
 			continue
 		}
 		if i >= int(w.last) && kLast < 0 {
