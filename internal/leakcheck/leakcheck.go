@@ -79,9 +79,21 @@ var Invisible = []rune{'\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff
 // ANSI are escape sequences a terminal does not print: colour codes.
 var ANSI = []string{"\x1b[0m", "\x1b[1;31m", "\x1b[K"}
 
-// unseen removes every encoding of an invisible character or ANSI sequence
-// from folded text: each single encoding of each, and HTML names.
-var unseen = func() *strings.Replacer {
+// Standard are the encodings the provider promises to see through: all of
+// Encodings but C's octal escapes.
+var Standard = func() []Encoding {
+	var out []Encoding
+	for _, e := range Encodings {
+		if e.Name != "C octal escapes" {
+			out = append(out, e)
+		}
+	}
+	return out
+}()
+
+// unseen removes every encoding in encs of an invisible character or ANSI
+// sequence from folded text: each single encoding of each, and HTML names.
+func unseen(encs []Encoding) *strings.Replacer {
 	var pairs []string
 	hidden := ANSI
 	for _, r := range Invisible {
@@ -89,7 +101,7 @@ var unseen = func() *strings.Replacer {
 	}
 	seen := map[string]bool{"": true}
 	for _, h := range hidden {
-		for _, e := range Encodings {
+		for _, e := range encs {
 			if enc := strings.ToLower(e.Encode(h)); !seen[enc] {
 				seen[enc] = true
 				pairs = append(pairs, enc, "")
@@ -100,17 +112,28 @@ var unseen = func() *strings.Replacer {
 		pairs = append(pairs, name, "")
 	}
 	return strings.NewReplacer(pairs...)
-}()
+}
 
-// fold is what a reader sees: ASCII lower case, without invisible characters.
-func fold(s string) string {
+var unseenAll, unseenStandard = unseen(Encodings), unseen(Standard)
+
+// fold is what a reader sees: ASCII lower case, without invisible characters
+// in any encoding of encs.
+func fold(s string, encs []Encoding) string {
 	b := []byte(s)
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-	return unseen.Replace(string(b))
+	// An escaped backslash is read first, as every reader of these escapes
+	// reads it: in "\\\\u200b" nothing is invisible.
+	s = strings.ReplaceAll(string(b), `\\`, "\ue000")
+	if len(encs) == len(Standard) {
+		s = unseenStandard.Replace(s)
+	} else {
+		s = unseenAll.Replace(s)
+	}
+	return strings.ReplaceAll(s, "\ue000", `\\`)
 }
 
 func jsonNoHTML(s string) string {
@@ -187,25 +210,38 @@ func TokenSecret(token string) string {
 
 // FindSecret reports where text holds a run of SecretRun characters of
 // secret in any encoding, Base64 included, without quoting it.
-func FindSecret(text, secret string) []string { return find(text, secret, SecretRun, true, nil) }
+func FindSecret(text, secret string) []string {
+	return find(text, secret, SecretRun, true, nil, Encodings)
+}
 
 // FindSecretBut is FindSecret for runs of the secret that no public text
 // holds (a client ID may share a prefix with its secret, and is no secret).
 func FindSecretBut(text, secret string, public ...string) []string {
-	return find(text, secret, SecretRun, true, public)
+	return find(text, secret, SecretRun, true, public, Encodings)
+}
+
+// FindStandard is FindSecretBut in the Standard encodings only, and with
+// the same rule for public text.
+func FindStandard(text, secret string, public ...string) []string {
+	return find(text, secret, SecretRun, true, public, Standard)
 }
 
 // FindToken reports where text holds a run of TokenRun characters of the
 // token's secret part in any encoding but Base64 (the provider promises
 // Base64 for secrets only), without quoting it.
 func FindToken(text, token string) []string {
-	return find(text, TokenSecret(token), TokenRun, false, nil)
+	return find(text, TokenSecret(token), TokenRun, false, nil, Encodings)
+}
+
+// FindTokenStandard is FindToken in the Standard encodings only.
+func FindTokenStandard(text, token string) []string {
+	return find(text, TokenSecret(token), TokenRun, false, nil, Standard)
 }
 
 // needle is one encoded run: run i of the secret in encoding enc (-1 for
 // Base64 at alignment align). Its first 8 bytes index it.
 type needle struct {
-	text            string
+	text, name      string
 	run, enc, align int
 }
 
@@ -213,10 +249,10 @@ func (nd needle) String() string {
 	if nd.enc < 0 {
 		return fmt.Sprintf("run %d in Base64 at alignment %d", nd.run, nd.align)
 	}
-	return fmt.Sprintf("run %d in %s", nd.run, Encodings[nd.enc].Name)
+	return fmt.Sprintf("run %d in %s", nd.run, nd.name)
 }
 
-func find(text, secret string, n int, withBase64 bool, public []string) []string {
+func find(text, secret string, n int, withBase64 bool, public []string, encs []Encoding) []string {
 	if secret == "" {
 		return nil
 	}
@@ -232,7 +268,7 @@ func find(text, secret string, n int, withBase64 bool, public []string) []string
 	}
 	runes := []rune(secret)
 	n = min(n, len(runes))
-	for e, enc := range Encodings {
+	for e, enc := range encs {
 		// Every encoding here works character by character: encode each one
 		// once, and take each run as a slice of the whole.
 		var full strings.Builder
@@ -245,7 +281,7 @@ func find(text, secret string, n int, withBase64 bool, public []string) []string
 		all := full.String()
 		for i := 0; i+n <= len(runes); i++ {
 			if !isPublic(string(runes[i:i+n]), public) {
-				add(needle{text: all[offsets[i]:offsets[i+n]], run: i, enc: e})
+				add(needle{text: all[offsets[i]:offsets[i+n]], name: enc.Name, run: i, enc: e})
 			}
 		}
 	}
@@ -267,7 +303,7 @@ func find(text, secret string, n int, withBase64 bool, public []string) []string
 	exact, exactShort := index, short
 	index, short = map[uint64][]needle{}, nil
 	foldIn := func(nd needle) {
-		if folded := fold(nd.text); folded == strings.ToLower(nd.text) {
+		if folded := fold(nd.text, encs); folded == strings.ToLower(nd.text) {
 			nd.text = folded
 			add(nd)
 		}
@@ -306,7 +342,7 @@ func find(text, secret string, n int, withBase64 bool, public []string) []string
 		}
 	}
 	search(text, exact, exactShort)
-	search(fold(text), folded, foldedShort)
+	search(fold(text, encs), folded, foldedShort)
 	if len(seen) > len(found) {
 		found = append(found, fmt.Sprintf("and %d more", len(seen)-len(found)))
 	}

@@ -1,0 +1,314 @@
+// Package gate is the one way text from outside the provider leaves it.
+//
+// Outside text is anything the provider did not write itself: what a server
+// answered (a message, an error page, a header), what a library or the
+// operating system says in an error, a value from the configuration or the
+// environment. Such text may repeat a client secret or an access token,
+// because the secret travels in a URL's query and a token in a header, and
+// whatever handles a request may echo it.
+//
+// What it promises: a text that repeats a registered secret or token is
+// withheld whole, never shown in part. "Repeats" means that, with the
+// characters that do not render removed and up to Layers layers of standard
+// escapes decoded (percent-encoding, HTML character references, and the
+// JSON and JavaScript string escapes \uXXXX, \xXX, \" and the like), and in
+// any letter case, the text holds 8 consecutive characters of a secret or
+// of its Base64 or Base64url form, or 16 of a token part, that the public
+// text (a client ID) does not also hold. A text longer than MaxLen is
+// withheld unread. Each check is a fixed number of linear passes.
+//
+// Against whom: an honest party that echoes a request by accident, such as
+// a proxy, a web application firewall or an API quoting what it was sent,
+// possibly upper-cased, cut short or encoded once or twice on the way.
+//
+// What it does not attempt: to find a secret written by someone who set out
+// to hide it (in an encoding not listed above, spelled backwards, split
+// across fields). Only a party that already holds the secret can write it
+// that way.
+package gate
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"unicode/utf8"
+)
+
+const (
+	// SecretRun and TokenRun are the shortest runs that count as a repeat:
+	// a secret shorter than SecretRun counts only whole.
+	SecretRun = 8
+	TokenRun  = 16
+	// MaxLen is the longest text read: the most the client reads of an
+	// answer.
+	MaxLen = 1 << 20
+	// MaxQuote is the most of a text Quote shows, in characters.
+	MaxQuote = 200
+	// Layers is how many layers of escapes are decoded.
+	Layers = 4
+)
+
+// kind is what a run belongs to, as the withheld note names it.
+type kind uint8
+
+const (
+	none kind = iota
+	secret
+	token
+)
+
+func (k kind) String() string {
+	return [...]string{none: "nothing", secret: "the client secret", token: "an access token"}[k]
+}
+
+// Gate holds the secrets, tokens and public text of one process. It is safe
+// for concurrent use.
+type Gate struct {
+	mu      sync.Mutex
+	secrets []string
+	tokens  []string
+	public  []string
+	m       *matcher // nil when something was added since it was built
+}
+
+// New returns a gate that knows nothing yet: it lets every text through.
+func New() *Gate { return &Gate{} }
+
+// AddSecret registers a secret, such as a client secret.
+func (g *Gate) AddSecret(s string) { g.add(&g.secrets, s) }
+
+// AddToken registers a part of an access token: the caller knows which parts
+// are secret (a JWT's header is the same for every token, so it is not).
+func (g *Gate) AddToken(part string) { g.add(&g.tokens, part) }
+
+// AddPublic registers text that anyone may read, such as a client ID: a run
+// of a secret that it also holds is no repeat. Text that holds a whole
+// secret is not public.
+func (g *Gate) AddPublic(s string) { g.add(&g.public, s) }
+
+func (g *Gate) add(list *[]string, s string) {
+	if s == "" {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, have := range *list {
+		if have == s {
+			return
+		}
+	}
+	*list = append(*list, s)
+	g.m = nil
+}
+
+// Pass returns text when it repeats no registered secret or token, and
+// otherwise a note that says how long it was and what it repeated. It is
+// for values that are kept whole, such as those written to state.
+func (g *Gate) Pass(text string) string {
+	if len(text) > MaxLen {
+		return fmt.Sprintf("[withheld: %d bytes, more than the %d read]", len(text), MaxLen)
+	}
+	if k := g.matcher().find(text); k != none {
+		return fmt.Sprintf("[withheld: %d bytes that repeat %s]", len(text), k)
+	}
+	return text
+}
+
+// Quote is Pass for text shown in an error or a log line: at most MaxQuote
+// characters of it, with "…" when it was cut.
+func (g *Gate) Quote(text string) string {
+	passed := g.Pass(text)
+	if passed != text || utf8.RuneCountInString(text) <= MaxQuote {
+		return passed
+	}
+	end := 0
+	for range MaxQuote {
+		_, n := utf8.DecodeRuneInString(text[end:])
+		end += n
+	}
+	cut := text[:end]
+	// A cut can leave an escape half written; the part shown is held to
+	// the same rule.
+	if k := g.matcher().find(cut); k != none {
+		return fmt.Sprintf("[withheld: %d bytes that repeat %s]", len(text), k)
+	}
+	return cut + "…"
+}
+
+// Err is Quote of an error's text, "" for nil.
+func (g *Gate) Err(err error) string {
+	if err == nil {
+		return ""
+	}
+	return g.Quote(err.Error())
+}
+
+// matcher returns the runs to look for, built anew after an Add.
+func (g *Gate) matcher() *matcher {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = build(g.secrets, g.tokens, g.public)
+	}
+	return g.m
+}
+
+// matcher holds every run to look for, folded (see fold), by length: 8
+// bytes as one uint64, 16 as two; texts shorter than their run are looked
+// for whole.
+type matcher struct {
+	runs8  map[uint64]kind
+	runs16 map[[2]uint64]kind
+	whole  map[string]kind
+}
+
+func build(secrets, tokens, public []string) *matcher {
+	m := &matcher{runs8: map[uint64]kind{}, runs16: map[[2]uint64]kind{}, whole: map[string]kind{}}
+	// Every secret as written and with its own escapes decoded (a layer
+	// that decodes an echo decodes those too), and its Base64 forms.
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, s)
+		if len(s) >= SecretRun {
+			forms = append(forms, base64Forms(s)...)
+		}
+		for b, changed, layer := []byte(s), true, 0; changed && layer < Layers; layer++ {
+			if b, changed = decode(visible(b)); changed {
+				forms = append(forms, string(b))
+			}
+		}
+	}
+	for _, s := range forms {
+		m.addRuns(s, SecretRun, secret)
+	}
+	for _, t := range tokens {
+		m.addRuns(t, TokenRun, token)
+	}
+	for _, p := range public {
+		if v := view(p); !holdsWhole(v, secrets) {
+			m.removeRuns(v)
+		}
+	}
+	return m
+}
+
+// holdsWhole reports whether v, a view of public text, holds a whole secret.
+func holdsWhole(v []byte, secrets []string) bool {
+	for _, s := range secrets {
+		if bytes.Contains(v, view(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *matcher) addRuns(s string, n int, k kind) {
+	v := view(s)
+	if len(v) < n {
+		if len(v) > 0 {
+			m.whole[string(v)] = k
+		}
+		return
+	}
+	for i := 0; i+n <= len(v); i++ {
+		if n == SecretRun {
+			m.runs8[le(v, i)] = k
+		} else {
+			m.runs16[[2]uint64{le(v, i), le(v, i+8)}] = k
+		}
+	}
+}
+
+func (m *matcher) removeRuns(p []byte) {
+	for i := 0; i+SecretRun <= len(p); i++ {
+		delete(m.runs8, le(p, i))
+	}
+	for i := 0; i+TokenRun <= len(p); i++ {
+		delete(m.runs16, [2]uint64{le(p, i), le(p, i+8)})
+	}
+}
+
+// find reads text as it is, then decoded layer by layer, and returns what
+// the first reading that holds a run repeats.
+func (m *matcher) find(text string) kind {
+	if len(m.runs8)+len(m.runs16)+len(m.whole) == 0 {
+		return none
+	}
+	b := []byte(text)
+	var v []byte
+	for layer := 0; ; layer++ {
+		b = visible(b)
+		v = fold(v[:0], b)
+		if k := m.scan(v); k != none {
+			return k
+		}
+		var changed bool
+		if layer == Layers {
+			return none
+		}
+		if b, changed = decode(b); !changed {
+			return none
+		}
+	}
+}
+
+func (m *matcher) scan(v []byte) kind {
+	if len(m.runs8) > 0 {
+		for i := 0; i+8 <= len(v); i++ {
+			if k := m.runs8[le(v, i)]; k != none {
+				return k
+			}
+		}
+	}
+	if len(m.runs16) > 0 {
+		for i := 0; i+16 <= len(v); i++ {
+			if k := m.runs16[[2]uint64{le(v, i), le(v, i+8)}]; k != none {
+				return k
+			}
+		}
+	}
+	for w, k := range m.whole {
+		if bytes.Contains(v, []byte(w)) {
+			return k
+		}
+	}
+	return none
+}
+
+// le reads 8 bytes of b from i as a number.
+func le(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+// view is s as runs are compared: what renders, folded.
+func view(s string) []byte { return fold(nil, visible([]byte(s))) }
+
+// fold appends b to dst with ASCII letters in lower case and a space read
+// as "+", so that a run matches whatever the letter case, and a query's "+"
+// matches the space it stands for.
+func fold(dst, b []byte) []byte {
+	for _, c := range b {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == ' ':
+			c = '+'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// base64Forms is the part of a secret's Base64 and Base64url encodings that
+// does not depend on the bytes around it, at each of the three positions
+// it can start at in a 3-byte group.
+func base64Forms(s string) []string {
+	var forms []string
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for align := 0; align < 3; align++ {
+			e := enc.EncodeToString(append(make([]byte, align), s...))
+			forms = append(forms, e[(8*align+5)/6:8*(align+len(s))/6])
+		}
+	}
+	return forms
+}
