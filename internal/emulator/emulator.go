@@ -6,6 +6,7 @@
 package emulator
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -59,6 +60,9 @@ type Options struct {
 	// front of FACEKI does with a stored answer (with Clock set as far
 	// back, the answer is a stale copy).
 	Age time.Duration
+	// Now is the clock FACEKI's is set by (Clock is added to it); nil is
+	// time.Now. Tests move it instead of waiting for tokens to expire.
+	Now func() time.Time
 }
 
 // The credentials an emulator accepts when Options name none. They share no
@@ -84,6 +88,8 @@ type Emulator struct {
 	faults        []Fault
 	scenarios     map[string]*scenario // client ID → its own faults (see Scenario)
 	clients       map[string]string    // token → the client ID it was issued to
+	inFlight      int                  // requests being answered
+	wake          chan struct{}        // closed, and replaced, whenever a count changes (see Await)
 }
 
 // New returns an emulator with opts.
@@ -97,7 +103,11 @@ func New(opts Options) *Emulator {
 	if opts.ExpiresIn == 0 {
 		opts.ExpiresIn = time.Hour
 	}
-	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, clients: map[string]string{}, mux: http.NewServeMux()}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Emulator{opts: opts, issued: map[string]time.Time{}, revoked: map[string]bool{}, clients: map[string]string{},
+		mux: http.NewServeMux(), wake: make(chan struct{})}
 	e.mux.HandleFunc("GET /auth/api/access-token", e.accessToken)
 	e.mux.HandleFunc("POST /auth/api/generate-token", e.generateToken)
 	e.mux.HandleFunc("GET /kycrules/api/kycrules", e.kycRules)
@@ -106,6 +116,8 @@ func New(opts Options) *Emulator {
 
 // ServeHTTP implements http.Handler. Every answer carries FACEKI's Date.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.count(func() { e.inFlight++ })
+	defer e.count(func() { e.inFlight-- })
 	if e.opts.OmitDate {
 		w.Header()["Date"] = nil
 	} else {
@@ -118,7 +130,42 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // now is FACEKI's clock.
-func (e *Emulator) now() time.Time { return time.Now().Add(e.opts.Clock) }
+func (e *Emulator) now() time.Time { return e.opts.Now().Add(e.opts.Clock) }
+
+// count changes a count under the lock and wakes whoever awaits a change.
+func (e *Emulator) count(change func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	change()
+	close(e.wake)
+	e.wake = make(chan struct{})
+}
+
+// Await returns once done reports true, checking it again whenever a count
+// of the emulator changes (requests received, answered, bearers seen), or
+// ctx's error when ctx ends first. done must not block.
+func (e *Emulator) Await(ctx context.Context, done func() bool) error {
+	for {
+		e.mu.Lock()
+		woken := e.wake
+		e.mu.Unlock()
+		if done() {
+			return nil
+		}
+		select {
+		case <-woken:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// InFlight counts the requests being answered now.
+func (e *Emulator) InFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inFlight
+}
 
 // Server is a running emulator.
 type Server struct {
@@ -217,9 +264,7 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 		ClientSecret string `json:"clientSecret"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
-		e.mu.Lock()
-		e.tokenRequests++ // failed ones count too
-		e.mu.Unlock()
+		e.count(func() { e.tokenRequests++ }) // failed ones count too
 		writeJSON(w, http.StatusBadRequest, failure(http.StatusBadRequest, "invalid JSON body"))
 		return
 	}
@@ -227,9 +272,7 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret string) {
-	e.mu.Lock()
-	e.tokenRequests++
-	e.mu.Unlock()
+	e.count(func() { e.tokenRequests++ })
 
 	if e.opts.Latency > 0 {
 		select {
@@ -323,11 +366,13 @@ func (e *Emulator) issue(client string, lifetime time.Duration) string {
 
 func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	e.count(func() {
+		e.rulesRequests++
+		if ok {
+			e.bearers = append(e.bearers, token)
+		}
+	})
 	e.mu.Lock()
-	e.rulesRequests++
-	if ok {
-		e.bearers = append(e.bearers, token)
-	}
 	exp, issued := e.issued[token]
 	client := e.clients[token]
 	revoked := e.revoked[token]

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -388,8 +390,8 @@ func TestTokensOutliveTheEmulator(t *testing.T) {
 	}
 	short := start(t, Options{ExpiresIn: time.Second})
 	old := issue(t, short)
-	time.Sleep(1100 * time.Millisecond)
-	if a := rules(t, start(t, Options{}), "Bearer "+old); a.status != 401 {
+	later := func() time.Time { return time.Now().Add(2 * time.Second) }
+	if a := rules(t, start(t, Options{Now: later}), "Bearer "+old); a.status != 401 {
 		t.Errorf("an expired token from another emulator was accepted: %d", a.status)
 	}
 }
@@ -440,12 +442,14 @@ func TestKYCRulesRequiresIssuedUnexpiredBearer(t *testing.T) {
 
 func TestKYCRulesTokenExpiresByItself(t *testing.T) {
 	t.Parallel()
-	s := start(t, Options{ExpiresIn: 300 * time.Millisecond})
+	var ahead atomic.Int64
+	s := start(t, Options{ExpiresIn: 5 * time.Minute, Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	tok := issue(t, s)
+	ahead.Store(int64(5*time.Minute - time.Second))
 	if a := rules(t, s, "Bearer "+tok); a.status != 200 {
-		t.Fatalf("fresh token: %d %s", a.status, a.body)
+		t.Fatalf("a token with a second left: %d %s", a.status, a.body)
 	}
-	time.Sleep(350 * time.Millisecond)
+	ahead.Store(int64(5*time.Minute + time.Second))
 	if a := rules(t, s, "Bearer "+tok); a.status != 401 {
 		t.Errorf("expired token: %d %s", a.status, a.body)
 	}
@@ -793,7 +797,11 @@ func TestFaultKeptWhenTheClientLeavesDuringLatency(t *testing.T) {
 		t.Fatalf("HTTP %d within 50 ms, want the client to give up during the 300 ms latency", resp.StatusCode)
 	}
 	// Let the abandoned request's handler run to its end first.
-	time.Sleep(400 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Await(ctx, func() bool { return s.InFlight() == 0 }); err != nil {
+		t.Fatalf("the abandoned request is still being answered: %v", err)
+	}
 	if a := getToken(t, s, creds(testID, testSecret)); a.status != 503 {
 		t.Errorf("the request after the one abandoned: HTTP %d, want the queued 503", a.status)
 	}

@@ -19,6 +19,9 @@ type Fault struct {
 	Body      string
 	BodyBytes int           // send this many filler bytes as the body
 	Hang      time.Duration // wait this long (or until the client leaves) before answering
+	// Hold waits until the channel is closed (or the client leaves) before
+	// answering: a test decides when the answer comes.
+	Hold <-chan struct{}
 	// Reflect writes the body from what the client sent (its request and the
 	// client secret it presented): a server that quotes its input back.
 	Reflect func(h http.Header, r *http.Request, secret string) string
@@ -38,6 +41,13 @@ func (f *Fault) serve(w http.ResponseWriter, r *http.Request, secret string) boo
 	if f.Hang > 0 {
 		select {
 		case <-time.After(f.Hang):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	if f.Hold != nil {
+		select {
+		case <-f.Hold:
 		case <-r.Context().Done():
 			return true
 		}
