@@ -1,6 +1,12 @@
-// Package faceki is a small client for FACEKI's KYC V2 API. It knows nothing
-// of Terraform: it fetches access tokens, shares them between callers, and
-// reads KYC rules, with bounded retries and with every error redacted.
+// Package faceki is a small client for FACEKI's KYC V2 API, and knows
+// nothing of Terraform. It promises:
+//   - one token per account shared by every caller while it has the life
+//     they ask for, and never a life longer than FACEKI gave it;
+//   - bounded work: every call ends within MaxDuration, retries only what
+//     may succeed, and reads at most MaxResponseBytes of an answer;
+//   - errors and log lines that hold only the client's own text, numbers,
+//     URLs without their query, and outside text that passed its gate
+//     (internal/gate), which knows the secret and every token fetched.
 package faceki
 
 import (
@@ -21,12 +27,10 @@ import (
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
+	"github.com/faceki/terraform-provider-faceki/internal/gate"
 )
 
-// Defaults and bounds. The worst case of one call is
-// (MaxRetries+1) × RequestTimeout plus MaxRetries waits, each at most
-// MaxBackoff, or at most MaxRetryAfter when the server asks for one.
+// Defaults and bounds.
 const (
 	DefaultBaseURL        = "https://sdk.faceki.com"
 	DefaultMaxRetries     = 3
@@ -37,7 +41,7 @@ const (
 	MaxBackoff            = 5 * time.Second
 	MaxRetryAfter         = 30 * time.Second
 	// A FACEKI token is a JWT of about a kilobyte; an answer far beyond
-	// these is not FACEKI's, and would cost every later redaction.
+	// these is not FACEKI's, and would cost every later check of the gate.
 	MaxAccessTokenBytes = 16 << 10
 	MaxTokenTypeBytes   = 64
 
@@ -61,9 +65,9 @@ const (
 	EndpointGenerateToken TokenEndpoint = "generate-token"
 )
 
-// Logger receives the client's log lines. They never quote a query string
-// or a token; the provider's Logger passes them through its redactor all the
-// same. A Logger must not modify the fields it is given: some are shared.
+// Logger receives the client's log lines, which hold nothing secret (see
+// the package comment). A Logger must not modify the fields it is given:
+// some are shared.
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)
@@ -82,10 +86,10 @@ type Config struct {
 	// Cache shares tokens between clients built with the same credentials.
 	// Nil gives the client a cache of its own.
 	Cache *TokenCache
-	// Redactor is shared by every client of a provider process, so that each
-	// recognises every secret and token the others know. Nil gives the client
+	// Gate is shared by every client of a provider process, so that each
+	// knows every secret and token the others know. Nil gives the client
 	// one of its own.
-	Redactor *redact.Redactor
+	Gate *gate.Gate
 	// TokenCacheDir, when set, keeps shared tokens also in an encrypted file
 	// per account in that directory (see FileStore), so that provider
 	// processes on one machine, and successive runs, share a token while it
@@ -108,7 +112,7 @@ type Client struct {
 	retries   int
 	log       Logger
 	http      *retryablehttp.Client
-	rd        *redact.Redactor
+	gate      *gate.Gate
 	cache     *TokenCache
 	cacheKey  string
 	files     *FileStore // nil: memory only
@@ -157,13 +161,13 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Cache == nil {
 		cfg.Cache = NewTokenCache()
 	}
-	if cfg.Redactor == nil {
-		cfg.Redactor = redact.New()
+	if cfg.Gate == nil {
+		cfg.Gate = gate.New()
 	}
-	cfg.Redactor.AddSecret(cfg.ClientSecret)
+	cfg.Gate.AddSecret(cfg.ClientSecret)
 	// The ID is not secret: a run of the secret that is also in it (they
-	// often share a prefix) is no leak, and redacting it would cut the ID.
-	cfg.Redactor.AddPublic(cfg.ClientID)
+	// often share a prefix) is no repeat.
+	cfg.Gate.AddPublic(cfg.ClientID)
 	c := &Client{
 		base:      base,
 		clientID:  cfg.ClientID,
@@ -173,14 +177,18 @@ func NewClient(cfg Config) (*Client, error) {
 		timeout:   cfg.RequestTimeout,
 		retries:   cfg.MaxRetries,
 		log:       cfg.Logger,
-		rd:        cfg.Redactor,
+		gate:      cfg.Gate,
 		cache:     cfg.Cache,
 		cacheKey:  cacheKey(base.String(), cfg.ClientID, cfg.ClientSecret, cfg.TokenEndpoint),
 	}
 	if cfg.TokenCacheDir != "" {
-		c.files, c.filesErr = OpenFileStore(cfg.TokenCacheDir, Account{
+		var err error
+		c.files, err = OpenFileStore(cfg.TokenCacheDir, Account{
 			BaseURL: base.String(), ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenEndpoint: cfg.TokenEndpoint,
 		})
+		if err != nil {
+			c.filesErr = errors.New(c.gate.Err(err)) // OS text, with the directory's path
+		}
 	}
 	transport := cfg.Transport
 	if transport == nil {
@@ -197,7 +205,7 @@ func NewClient(cfg Config) (*Client, error) {
 			// wherever the server points: never follow one.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		Logger:          nil, // retryablehttp's own lines print full URLs; the hooks below log redacted ones
+		Logger:          nil, // retryablehttp's own lines print full URLs; the hooks below log them without their query
 		RetryWaitMin:    MinBackoff,
 		RetryWaitMax:    MaxBackoff,
 		RetryMax:        cfg.MaxRetries,
@@ -216,7 +224,7 @@ func NewClient(cfg Config) (*Client, error) {
 func ParseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("%q is not an absolute URL such as %q", raw, DefaultBaseURL)}
+		return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("must be an absolute URL such as %q", DefaultBaseURL)}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, &ConfigError{Field: "base_url", Msg: "must not contain user info, a query or a fragment"}
@@ -225,10 +233,10 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("%q uses plain http:// to a non-loopback host; FACEKI requires https:// (http:// is allowed only to localhost, for the emulator)", redactURL(u))}
+			return nil, &ConfigError{Field: "base_url", Msg: "uses plain http:// to a host that is not loopback; FACEKI requires https:// (http:// is allowed only to localhost, for the emulator)"}
 		}
 	default:
-		return nil, &ConfigError{Field: "base_url", Msg: fmt.Sprintf("scheme %q is not supported; use https://", u.Scheme)}
+		return nil, &ConfigError{Field: "base_url", Msg: "must use https://"}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
@@ -253,31 +261,15 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// MaxDuration is the longest one call can take: every attempt timing out and
-// every wait at its cap. It bounds a whole SharedToken too, waiting for
-// another process's lock on the token file included.
+// Bound is the longest one call may take, in the provider's attribute
+// names: every attempt timing out, and every wait between them at
+// MaxRetryAfter. It bounds a whole SharedToken too, waiting for another
+// process's lock on the token file included.
+const Bound = "(max_retries + 1) × request_timeout + max_retries × 30s"
+
+// MaxDuration is Bound for this client.
 func (c *Client) MaxDuration() time.Duration {
 	return time.Duration(c.retries+1)*c.timeout + time.Duration(c.retries)*MaxRetryAfter
-}
-
-// budget is what one SharedToken may spend, MaxDuration, shared by waiting
-// for the token file's lock and fetching. transportError names it when it
-// runs out.
-type budget struct {
-	bound    time.Duration
-	lockWait atomic.Int64 // time spent waiting for the lock
-}
-
-type budgetKey struct{}
-
-// exhausted says what ran out, for a request cut off by the budget.
-func (b *budget) exhausted(c *Client) string {
-	s := fmt.Sprintf("no answer within %s, the longest one token request may take ((max_retries + 1) × request_timeout + "+
-		"max_retries × %s, with max_retries %d and request_timeout %s)", b.bound, MaxRetryAfter, c.retries, c.timeout)
-	if w := time.Duration(b.lockWait.Load()); w > 0 {
-		s += fmt.Sprintf(", of which %s went waiting for another process's lock on the token file", w.Round(time.Millisecond))
-	}
-	return s
 }
 
 // ClockOffset is how far this machine's clock was ahead of FACEKI's (behind
@@ -294,9 +286,6 @@ func (c *Client) TokenCacheError() error { return c.filesErr }
 // BaseURL returns the base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Redact removes every secret and token the client's Redactor knows from s.
-func (c *Client) Redact(s string) string { return c.rd.Redact(s) }
-
 // AccessToken requests a new token from FACEKI. Most callers want
 // SharedToken, which reuses one token while it stays valid.
 func (c *Client) AccessToken(ctx context.Context) (Token, error) {
@@ -308,7 +297,7 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	tok, err := c.decodeToken(ctx, ans)
+	tok, err := c.decodeToken(ans)
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
@@ -326,7 +315,7 @@ func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, erro
 		body := fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
 		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
 		if err != nil {
-			return nil, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
+			return nil, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
 		}
 		req.Header.Set("Content-Type", "application/json")
 		return c.withHeaders(req), nil
@@ -335,7 +324,7 @@ func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, erro
 	u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
+		return nil, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
 	}
 	return c.withHeaders(req), nil
 }
@@ -372,41 +361,30 @@ type answer struct {
 	offset time.Duration // this machine's clock ahead of date + age when the answer came
 }
 
-// maxAgeSeconds bounds the Age header read, as RFC 9111 caches do.
-const maxAgeSeconds = 1 << 31
-
-// ageHeader reads an Age header: whole non-negative seconds, zero when
-// absent or malformed.
+// ageHeader reads an Age header: whole non-negative seconds (at most 2^31,
+// as RFC 9111 caches read it), zero when absent or malformed.
 func ageHeader(h http.Header) time.Duration {
 	s, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64)
 	if err != nil || s <= 0 {
 		return 0
 	}
-	return time.Duration(min(s, maxAgeSeconds)) * time.Second
+	return time.Duration(min(s, 1<<31)) * time.Second
 }
 
-// minPlausibleDate is earlier than any answer FACEKI's V2 API has given: a
-// Date before it (1970, from a gateway with no clock) says nothing of FACEKI's.
-var minPlausibleDate = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// noteClock records ans's offset as the client's, when ans has a plausible
-// Date: the offset the provider warns about.
-func (c *Client) noteClock(ans answer) {
-	if ans.date.IsZero() || ans.date.Before(minPlausibleDate) {
-		return
-	}
-	c.clock.Store(int64(ans.offset))
+// noteClock records how far this machine's clock is ahead of FACEKI's, by
+// an answer with a plausible Date: the offset the provider warns about.
+func (c *Client) noteClock(offset time.Duration) {
+	c.clock.Store(int64(offset))
 	c.clockKnown.Store(true)
 }
 
-// do sends req with retries and returns the final answer. Every error it
-// returns is redacted.
+// do sends req with retries and returns the final answer.
 func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	var rec attempts
 	req = req.WithContext(context.WithValue(req.Context(), attemptsKey{}, &rec))
-	start := time.Now()
+	start := c.cache.now()
 	resp, err := c.http.Do(req)
-	received := time.Now()
+	received := c.cache.now()
 	ans := answer{attempts: int(rec.n.Load()), sent: start, url: redactURL(req.URL)}
 	if last := rec.lastSent.Load(); last != 0 {
 		ans.sent = time.Unix(0, last)
@@ -435,25 +413,27 @@ func (c *Client) do(req *retryablehttp.Request, op string) (answer, error) {
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		where := "elsewhere"
 		if loc, lerr := resp.Location(); lerr == nil {
-			where = "to " + redactURL(loc)
+			where = "to " + c.gate.Quote(redactURL(loc))
 		}
 		return ans, &APIError{Kind: KindRequest, Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, URL: ans.url,
-			Detail: c.rd.Redact("redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address")}
+			Detail: "redirected " + where + "; redirects are not followed, so that credentials never go to another URL: set base_url to the final address"}
 	}
 	if ra, ok := retryAfter(resp); ok && ra > MaxRetryAfter {
 		// A 503 asking for an hour is FACEKI down for maintenance, not rate
 		// limiting: classify by the status like any other answer.
 		return ans, &APIError{Kind: kindForCode(resp.StatusCode, op), Op: op, HTTPStatus: resp.StatusCode, Attempts: ans.attempts, RetryAfter: ra, URL: ans.url,
 			Detail: fmt.Sprintf("the server asked to retry after %s (Retry-After: %s), longer than the %s the provider waits; try again later",
-				ra, c.rd.Redact(resp.Header.Get("Retry-After")), MaxRetryAfter)}
+				ra, c.gate.Quote(resp.Header.Get("Retry-After")), MaxRetryAfter)}
 	}
 	return ans, nil
 }
 
 func (c *Client) transportError(req *retryablehttp.Request, op string, err error, attempts int) error {
 	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		if b, ok := req.Context().Value(budgetKey{}).(*budget); ok && errors.Is(ctxErr, context.DeadlineExceeded) {
-			return &TransportError{Op: op, URL: redactURL(req.URL), Msg: b.exhausted(c), Timeout: true, Attempts: attempts}
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return &TransportError{Op: op, URL: redactURL(req.URL), Timeout: true, Attempts: attempts, Err: ctxErr, Msg: fmt.Sprintf(
+				"no answer before the deadline: an open takes at most %s, %s with max_retries %d and request_timeout %s",
+				Bound, c.MaxDuration(), c.retries, c.timeout)}
 		}
 		return fmt.Errorf("FACEKI %s stopped: %w", op, ctxErr)
 	}
@@ -463,11 +443,11 @@ func (c *Client) transportError(req *retryablehttp.Request, op string, err error
 	}
 	var netErr net.Error
 	timeout := errors.As(err, &netErr) && netErr.Timeout()
-	msg := err.Error()
+	msg := c.gate.Err(err)
 	if timeout {
 		msg = fmt.Sprintf("no answer within request_timeout (%s): %s", c.timeout, msg)
 	}
-	return &TransportError{Op: op, URL: redactURL(req.URL), Msg: c.rd.Redact(msg), Timeout: timeout, Attempts: attempts}
+	return &TransportError{Op: op, URL: redactURL(req.URL), Msg: msg, Timeout: timeout, Attempts: attempts}
 }
 
 // checkRetry retries connection errors, 429 and 5xx (except 501), nothing
@@ -525,7 +505,7 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if rec, ok := req.Context().Value(attemptsKey{}).(*attempts); ok {
 		rec.n.Add(1)
-		rec.lastSent.Store(time.Now().UnixNano())
+		rec.lastSent.Store(c.cache.now().UnixNano())
 	}
 	if c.log == nil {
 		return

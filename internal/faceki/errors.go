@@ -75,8 +75,8 @@ const (
 	KindExpiredToken
 )
 
-// APIError is a FACEKI answer that is not a success. Every string in it has
-// been redacted: it never holds the client secret or a token.
+// APIError is a FACEKI answer that is not a success. Its strings are the
+// client's own, or passed the gate.
 type APIError struct {
 	Kind       ErrorKind
 	Op         string // the request that failed, e.g. "token request"
@@ -84,7 +84,7 @@ type APIError struct {
 	// ResponseCode is FACEKI's responseCode; HasResponseCode says whether the body had one.
 	ResponseCode    int
 	HasResponseCode bool
-	Message         string // FACEKI's "message", redacted and shortened
+	Message         string // FACEKI's "message", through the gate
 	StatusCode      int    // FACEKI's "statusCode" field, 0 when absent
 	Detail          string // what the client found wrong, e.g. "response is not JSON"
 	RetryAfter      time.Duration
@@ -117,14 +117,18 @@ func (e *APIError) Error() string {
 }
 
 // TransportError is a failure to get any HTTP answer: connection refused, DNS,
-// TLS, timeout. Its text is redacted; the request URL shows no query string.
+// TLS, timeout. Its text passed the gate; the URL shows no query string.
 type TransportError struct {
 	Op       string
 	URL      string // base URL and path only
-	Msg      string // redacted cause
+	Msg      string // the cause
 	Timeout  bool
 	Attempts int
+	// Err is the context's error when the call's deadline passed.
+	Err error
 }
+
+func (e *TransportError) Unwrap() error { return e.Err }
 
 func (e *TransportError) Error() string {
 	s := fmt.Sprintf("FACEKI %s failed: could not reach %s: %s", e.Op, e.URL, e.Msg)
@@ -147,20 +151,17 @@ type LifetimeError struct {
 	Lifetime    time.Duration // life left on the freshest token FACEKI issued
 	MinValidity time.Duration
 	ExpiresAt   time.Time
-	// Note says why the token lives shorter than a source said, and which
-	// clock counted when they disagree.
-	Note        string
-	ClockOffset time.Duration // this machine's clock ahead of FACEKI's, when known and believed (see Token)
-	// IssuedFor is the life FACEKI gave the token when it was issued; zero
-	// when unknown.
+	// IssuedFor is the life FACEKI gave the token, and From what set it
+	// (expires_in, the JWT's exp − iat, …); zero and "" when unknown.
 	IssuedFor time.Duration
+	From      string
 }
 
 func (e *LifetimeError) Error() string {
 	s := fmt.Sprintf("the freshest FACEKI access token expires at %s, %s from now, which is less than the %s of validity asked for",
 		e.ExpiresAt.UTC().Format(time.RFC3339), e.Lifetime.Round(time.Second), e.MinValidity)
-	if e.Note != "" {
-		s += " (" + e.Note + ")" // which clock counted, when they disagree
+	if e.From != "" {
+		s += fmt.Sprintf(" (FACEKI's answer gave it %s, by %s)", e.IssuedFor.Round(time.Second), e.From)
 	}
 	return s
 }
@@ -172,9 +173,7 @@ func ClockOffsetText(offset time.Duration) string {
 	if offset < 0 {
 		way = "behind"
 	}
-	d := offset.Abs().Round(time.Minute).String()
-	d = strings.TrimSuffix(d, "0s")
-	return fmt.Sprintf("this machine's clock is %s %s FACEKI's", d, way)
+	return fmt.Sprintf("this machine's clock is %s %s FACEKI's", strings.TrimSuffix(offset.Abs().Round(time.Minute).String(), "0s"), way)
 }
 
 // IsKind reports whether err is an *APIError of the given kind.

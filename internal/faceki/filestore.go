@@ -367,22 +367,22 @@ var ErrLockBusy = errors.New("token file lock held by another process")
 // "<name>.lock" file beside the token file (the token file itself is
 // replaced by rename, so it cannot carry a lock). The lock file stays on disk:
 // removing it would let two processes lock two different files. It waits at
-// most wait (not at all when wait <= 0), or until ctx ends. The error is
+// most until that time (not at all when it has passed), or until ctx ends. The error is
 // ErrLockBusy when the lock was not had in time, ctx's error when ctx ended,
 // else the cause (the lock file cannot be opened or locked): the caller then
 // fetches anyway and never fails on it. unlock releases the lock; calling it
 // more than once, or after an error, is harmless.
-func (s *FileStore) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
+func (s *FileStore) Lock(ctx context.Context, until time.Time) (unlock func(), err error) {
 	noop := func() {}
 	if err := ctx.Err(); err != nil {
 		return noop, err
 	}
 	fl := flock.New(s.lockPath, flock.SetFlag(lockOpenFlag), flock.SetPermissions(0o600))
 	var ok bool
-	if wait <= 0 {
+	if !time.Now().Before(until) {
 		ok, err = fl.TryLock()
 	} else {
-		wctx, cancel := context.WithTimeout(ctx, wait)
+		wctx, cancel := context.WithDeadline(ctx, until)
 		ok, err = fl.TryLockContext(wctx, lockPoll)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {

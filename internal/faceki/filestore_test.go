@@ -1,6 +1,7 @@
 package faceki
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -30,7 +32,7 @@ const (
 
 	// Environment of the helper process (TestFileStoreHelperProcess).
 	fsEnvDir  = "FACEKI_FILESTORE_HELPER_DIR"
-	fsEnvRole = "FACEKI_FILESTORE_HELPER_ROLE" // "writer:<id>", "holder:<marker dir>", "stuck:<marker dir>" or "open:"
+	fsEnvRole = "FACEKI_FILESTORE_HELPER_ROLE" // "writer:<id>", "holder:", "stuck:" or "open:"
 
 	fsProcRounds = 25
 )
@@ -464,7 +466,7 @@ func TestFileStoreHelperProcess(t *testing.T) {
 	case "writer":
 		s := fsOpen(t, dir, fsAccount(fsSecret))
 		for r := range fsProcRounds {
-			unlock, err := s.Lock(context.Background(), 20*time.Second)
+			unlock, err := s.Lock(context.Background(), time.Now().Add(20*time.Second))
 			if err != nil {
 				t.Fatalf("round %d: Lock failed", r)
 			}
@@ -476,14 +478,14 @@ func TestFileStoreHelperProcess(t *testing.T) {
 			unlock()
 		}
 	case "holder":
+		// Takes the account's lock, says so, and lets go when its input ends.
 		s := fsOpen(t, dir, fsAccount(fsSecret))
-		unlock, err := s.Lock(context.Background(), 5*time.Second)
+		unlock, err := s.Lock(context.Background(), time.Now().Add(5*time.Second))
 		if err != nil {
 			t.Fatal("holder: Lock failed")
 		}
-		fsWriteFile(t, filepath.Join(arg, "held"), nil)
-		time.Sleep(time.Second)
-		fsWriteFile(t, filepath.Join(arg, "released"), nil)
+		fmt.Println("held")
+		_, _ = io.Copy(io.Discard, os.Stdin)
 		unlock()
 	case "stuck":
 		// Takes the lock file at dir and keeps it until killed (the test
@@ -492,8 +494,8 @@ func TestFileStoreHelperProcess(t *testing.T) {
 		if ok, err := fl.TryLock(); !ok || err != nil {
 			t.Fatalf("stuck: Lock: %v, %v", ok, err)
 		}
-		fsWriteFile(t, filepath.Join(arg, "held"), nil)
-		time.Sleep(5 * time.Minute)
+		fmt.Println("held")
+		_, _ = io.Copy(io.Discard, os.Stdin)
 	case "open":
 		// Says what OpenFileStore makes of dir, as the user it runs as.
 		_, err := OpenFileStore(dir, fsAccount(fsSecret))
@@ -508,6 +510,31 @@ func fsHelper(t *testing.T, dir, role string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), fsEnvDir+"="+dir, fsEnvRole+"="+role)
 	return cmd
+}
+
+// lockHolder starts a helper in role "holder" or "stuck" on dir and returns
+// once it holds the lock; closing release makes a holder let go.
+func lockHolder(t *testing.T, dir, role string) (cmd *exec.Cmd, release io.Closer) {
+	t.Helper()
+	cmd = fsHelper(t, dir, role)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "held\n" {
+		t.Fatalf("the %s never took the lock: %q, %v\n%s", role, line, err, stderr.String())
+	}
+	return cmd, stdin
 }
 
 func TestFileStoreProcesses(t *testing.T) {
@@ -542,7 +569,7 @@ func TestFileStoreProcesses(t *testing.T) {
 func TestFileStoreLock(t *testing.T) {
 	t.Parallel()
 	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
-	unlock, err := s.Lock(context.Background(), 0)
+	unlock, err := s.Lock(context.Background(), time.Time{})
 	if err != nil {
 		t.Fatal("first Lock failed")
 	}
@@ -553,14 +580,14 @@ func TestFileStoreLock(t *testing.T) {
 	const wait = 300 * time.Millisecond
 	other := fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret))
 	start := time.Now()
-	if u, err := other.Lock(context.Background(), wait); !errors.Is(err, ErrLockBusy) {
+	if u, err := other.Lock(context.Background(), time.Now().Add(wait)); !errors.Is(err, ErrLockBusy) {
 		u()
 		t.Fatalf("second Lock while the first is held: %v, want ErrLockBusy", err)
 	}
 	if took := time.Since(start); took < wait || took > wait+2*time.Second {
 		t.Fatalf("second Lock gave up after %v, want about %v", took, wait)
 	}
-	if _, err := s.Lock(context.Background(), 0); !errors.Is(err, ErrLockBusy) {
+	if _, err := s.Lock(context.Background(), time.Time{}); !errors.Is(err, ErrLockBusy) {
 		t.Fatalf("Lock with no wait while held: %v, want ErrLockBusy", err)
 	}
 
@@ -568,19 +595,19 @@ func TestFileStoreLock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
-	if _, err := other.Lock(ctx, 10*time.Second); !errors.Is(err, context.Canceled) {
+	if _, err := other.Lock(ctx, time.Now().Add(10*time.Second)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock with a cancelled context: %v, want context.Canceled", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("cancellation ended the wait only after %v", took)
 	}
-	if _, err := other.Lock(ctx, 10*time.Second); !errors.Is(err, context.Canceled) {
+	if _, err := other.Lock(ctx, time.Now().Add(10*time.Second)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock with an ended context: %v, want context.Canceled", err)
 	}
 
 	unlock()
 	unlock() // harmless
-	u2, err := other.Lock(context.Background(), wait)
+	u2, err := other.Lock(context.Background(), time.Now().Add(wait))
 	if err != nil {
 		t.Fatal("Lock after unlock failed")
 	}
@@ -589,38 +616,18 @@ func TestFileStoreLock(t *testing.T) {
 
 func TestFileStoreLockAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	dir, marks := t.TempDir(), t.TempDir()
-	cmd := fsHelper(t, dir, "holder:"+marks)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("holder: %v\n%s", err, out.String())
-		}
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(marks, "held")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("holder never took the lock\n%s", out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	dir := t.TempDir()
+	_, release := lockHolder(t, dir, "holder:")
 	s := fsOpen(t, dir, fsAccount(fsSecret))
-	start := time.Now()
-	unlock, err := s.Lock(context.Background(), 5*time.Second)
+	if _, err := s.Lock(context.Background(), time.Time{}); !errors.Is(err, ErrLockBusy) {
+		t.Fatalf("Lock while another process holds the lock: %v, want ErrLockBusy", err)
+	}
+	_ = release.Close()
+	unlock, err := s.Lock(context.Background(), time.Now().Add(20*time.Second))
 	if err != nil {
-		t.Fatal("Lock did not get the lock the holder released")
+		t.Fatalf("Lock did not get the lock the holder released: %v", err)
 	}
-	defer unlock()
-	if _, err := os.Stat(filepath.Join(marks, "released")); err != nil {
-		t.Fatalf("Lock succeeded after %v while the other process held it", time.Since(start))
-	}
+	unlock()
 }
 
 // fsForms lists what a careless store could write: the value itself, hex,
@@ -646,7 +653,7 @@ func TestFileStoreNothingInClearOnDisk(t *testing.T) {
 	acct := fsAccount(fsSecret)
 	s := fsOpen(t, dir, acct)
 	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
-	unlock, err := s.Lock(context.Background(), time.Second)
+	unlock, err := s.Lock(context.Background(), time.Now().Add(time.Second))
 	if err != nil {
 		t.Fatal("Lock failed")
 	}

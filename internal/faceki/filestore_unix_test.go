@@ -36,7 +36,7 @@ func TestFileStorePermissions(t *testing.T) {
 	if m := fsMode(t, s.Path()); m != 0o600 {
 		t.Errorf("token file mode %v, want -rw-------", m)
 	}
-	unlock, err := s.Lock(context.Background(), time.Second)
+	unlock, err := s.Lock(context.Background(), time.Now().Add(time.Second))
 	if err != nil {
 		t.Fatal("Lock failed")
 	}
@@ -150,7 +150,7 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 	if err := os.Symlink(target, s.Path()+".lock"); err != nil {
 		t.Fatal(err)
 	}
-	if unlock, err := s.Lock(context.Background(), 50*time.Millisecond); err == nil || errors.Is(err, ErrLockBusy) {
+	if unlock, err := s.Lock(context.Background(), time.Now().Add(50*time.Millisecond)); err == nil || errors.Is(err, ErrLockBusy) {
 		unlock()
 		t.Fatalf("Lock through a symlinked lock file: %v, want the cause (ELOOP)", err)
 	}

@@ -65,11 +65,6 @@ type rulesData struct {
 	Invalid                     json.RawMessage `json:"invalid"`
 }
 
-type outcomeData struct {
-	RedirectURL json.RawMessage `json:"redirect_url"`
-	Message     json.RawMessage `json:"message"`
-}
-
 // KYCRules reads the company's KYC rules with the shared token (see
 // SharedToken), which must have RulesMinValidity left. FACEKI may stop
 // accepting a token before the expiry it announced; a 401 or 403 then means
@@ -125,7 +120,7 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	u.Path += kycRulesPath
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Rules{}, &ConfigError{Field: "base_url", Msg: c.rd.Redact(err.Error())}
+		return Rules{}, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
 	}
 	req = c.withHeaders(req)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -133,7 +128,9 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	if err != nil {
 		return Rules{}, err
 	}
-	c.noteClock(ans)
+	if plausibleDate(ans.date, time.Time{}) {
+		c.noteClock(ans.offset)
+	}
 	rules, apiErr := c.decodeRules(ans.status, ans.body)
 	if apiErr != nil {
 		apiErr.Attempts, apiErr.URL = ans.attempts, ans.url
@@ -155,23 +152,49 @@ func (c *Client) decodeRules(status int, body []byte) (Rules, *APIError) {
 	if len(env.Data) == 0 || json.Unmarshal(env.Data, &d) != nil {
 		return Rules{}, c.apiError(op, KindBadResponse, status, env, "response has no data object with the KYC rules")
 	}
+	// The rules go to state: every string FACEKI wrote passes the gate, so
+	// that a rules service that reflects the caller's token cannot put it there.
+	str := func(raw json.RawMessage) *string {
+		if v := optString(raw); v != nil {
+			passed := c.gate.Pass(*v)
+			return &passed
+		}
+		return nil
+	}
+	strs := func(raw json.RawMessage) []string {
+		list := optStrings(raw)
+		for i, v := range list {
+			list[i] = c.gate.Pass(v)
+		}
+		return list
+	}
+	outcome := func(raw json.RawMessage) *Outcome {
+		var d *struct {
+			RedirectURL json.RawMessage `json:"redirect_url"`
+			Message     json.RawMessage `json:"message"`
+		}
+		if json.Unmarshal(raw, &d) != nil || d == nil {
+			return nil
+		}
+		return &Outcome{RedirectURL: str(d.RedirectURL), Message: str(d.Message)}
+	}
 	return Rules{
-		ID:                          optString(d.ID),
-		CompanyID:                   optString(d.CompanyID),
-		LivenessCheckType:           optString(d.LivenessCheckType),
-		AllowedKYCDocuments:         optStrings(d.AllowedKYCDocuments),
-		AllowedCountries:            optStrings(d.AllowedCountries),
-		AllowedNationalities:        optStrings(d.AllowedNationalities),
-		InvalidDocuments:            optStrings(d.InvalidDocuments),
+		ID:                          str(d.ID),
+		CompanyID:                   str(d.CompanyID),
+		LivenessCheckType:           str(d.LivenessCheckType),
+		AllowedKYCDocuments:         strs(d.AllowedKYCDocuments),
+		AllowedCountries:            strs(d.AllowedCountries),
+		AllowedNationalities:        strs(d.AllowedNationalities),
+		InvalidDocuments:            strs(d.InvalidDocuments),
 		ValidAge:                    optInt(d.ValidAge),
-		Status:                      optString(d.Status),
-		DataStorageTime:             optString(d.DataStorageTime),
+		Status:                      str(d.Status),
+		DataStorageTime:             str(d.DataStorageTime),
 		MultiKYCEnabled:             optBool(d.MultiKYCEnabled),
 		IsRecapturedDocumentInvalid: optBool(d.IsRecapturedDocumentInvalid),
-		Link:                        optString(d.Link),
-		Success:                     optOutcome(d.Success),
-		Declined:                    optOutcome(d.Declined),
-		Invalid:                     optOutcome(d.Invalid),
+		Link:                        str(d.Link),
+		Success:                     outcome(d.Success),
+		Declined:                    outcome(d.Declined),
+		Invalid:                     outcome(d.Invalid),
 	}, nil
 }
 
@@ -247,14 +270,6 @@ func optBool(raw json.RawMessage) *bool {
 		}
 	}
 	return nil
-}
-
-func optOutcome(raw json.RawMessage) *Outcome {
-	var d *outcomeData
-	if json.Unmarshal(raw, &d) != nil || d == nil {
-		return nil
-	}
-	return &Outcome{RedirectURL: optString(d.RedirectURL), Message: optString(d.Message)}
 }
 
 // absent reports a field that is missing or null. (Unmarshalling null into a

@@ -269,3 +269,7 @@ func findLeaks(sources map[string]string, secrets ...string) []string {
 	}
 	return found
 }
+
+// withheld starts what the gate puts in place of a text that repeats a
+// secret or a token: the whole text, never a part of it.
+const withheld = "[withheld: "

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -99,25 +100,23 @@ func TestCLI_hostile(t *testing.T) {
 			want: match("FACEKI says the token request lacks a parameter", `HTTP 422, message "client secret is required"`, "are set and not empty"), bound: cliSlack, requests: 1},
 		{name: "64 MiB body", faults: []emulator.Fault{emulator.Huge}, want: match("Unexpected response from FACEKI", "response too large"), bound: cliSlack, requests: 1},
 		{name: "server echoes the query", faults: []emulator.Fault{emulator.Echo},
-			want:  match(`HTTP 400, message "bad request: /auth/api/access-token?clientId=cli-client-id&clientSecret=[REDACTED] ([REDACTED])"`),
+			want:  match(`HTTP 400, message "`, withheldSecret),
 			bound: cliSlack, requests: 1},
 		{name: "gateway quotes the request URI encoded again", faults: []emulator.Fault{emulator.GatewayReturnURL},
-			want: match("FACEKI rejected the client credentials", `HTTP 401, message "Authentication required: sign in at `+
-				`https://gateway.example/login?returnUrl=%2Fauth%2Fapi%2Faccess-token%3FclientId%3Dcli-client-id%26clientSecret%3D[REDACTED]"`),
+			want:  match("FACEKI rejected the client credentials", `HTTP 401, message "`, withheldSecret),
 			bound: cliSlack, requests: 1},
 		{name: "query in numeric HTML references", faults: []emulator.Fault{emulator.EntityEcho},
-			want:  match("FACEKI says the token request lacks a parameter", "HTTP 400: response is HTML", "Rejected query: clientId=cli-client-id&clientSecret=[REDACTED]"),
+			want:  match("FACEKI says the token request lacks a parameter", "HTTP 400: response is HTML", withheldSecret),
 			bound: cliSlack, requests: 1},
 		{name: "server echoes the first characters of the secret", faults: []emulator.Fault{emulator.SecretHint},
-			want:  match("FACEKI rejected the client credentials", `HTTP 401, message "Invalid client secret: it starts with '[REDACTED]'"`),
+			want:  match("FACEKI rejected the client credentials", `HTTP 401, message "`, withheldSecret),
 			bound: cliSlack, requests: 1},
 		{name: "WAF quotes the request upper-cased", faults: []emulator.Fault{emulator.UpperEcho},
-			want: match("FACEKI rejected the client credentials",
-				`HTTP 403, message "REQUEST BLOCKED BY WAF: GET /AUTH/API/ACCESS-TOKEN?CLIENTID=CLI-CLIENT-ID&CLIENTSECRET=[REDACTED]"`),
+			want:  match("FACEKI rejected the client credentials", `HTTP 403, message "`, withheldSecret),
 			bound: cliSlack, requests: 1},
 		{name: "JWT exp earlier than expires_in", opts: emulator.Options{JWTLifetime: 4 * time.Minute}, minValidity: "5m",
 			want: match("FACEKI access token lives shorter than min_validity", `re:(3m5\ds|4m0s)\s+from\s+now`,
-				"which is less than the 5m0s of validity asked for (FACEKI's answer said expires_in 3600 s, but the token's JWT exp claim ends it at",
+				"which is less than the 5m0s of validity asked for (FACEKI's answer gave it", "by the JWT's exp − iat)",
 				`re:FACEKI\s+issues\s+tokens\s+for\s+(3m59s|4m0s|4m1s);`, "ask for at most that minus the time a run needs, e.g. 3m."),
 			bound: cliSlack, requests: 1},
 		{name: "http to a remote host", baseURL: func(*testing.T) string { return "http://sdk.faceki.com" }, want: match("Invalid base_url", "requires https://"), bound: cliSlack, requests: 0},
@@ -189,6 +188,10 @@ func TestCLI_hostile(t *testing.T) {
 		len(scenarios), longestName, longestFailure.Round(10*time.Millisecond), hostileTimeout, hostileRetries)
 }
 
+// withheldSecret is how an error shows an answer that repeats the secret:
+// withheld whole, with its length.
+const withheldSecret = `re:\[withheld:\s+\d+\s+bytes\s+that\s+repeat\s+the\s+client\s+secret\]`
+
 // match builds a pattern from phrases that must appear in this order,
 // whatever the CLI's line wrapping does to their spaces; a part starting with
 // "re:" is a regular expression.
@@ -229,11 +232,11 @@ func TestCLI_interrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The plan walk's request succeeds; wait until the apply walk's hangs.
-	deadline := time.Now().Add(time.Minute)
-	for srv.TokenRequests() < 2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := srv.Await(ctx, func() bool { return srv.TokenRequests() >= 2 }); err != nil {
+		t.Fatalf("the apply walk's token request never came: %v\n%s", err, out.String())
 	}
-	time.Sleep(500 * time.Millisecond)
 	start := time.Now()
 	_ = cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
@@ -243,13 +246,9 @@ func TestCLI_interrupt(t *testing.T) {
 	case exitErr = <-done:
 	case <-time.After(25 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("the CLI did not stop within 25s of SIGINT (request_timeout 30s)\n%s", out.String())
+		t.Fatalf("the CLI did not stop within 25s of SIGINT: it waited for request_timeout (30s)\n%s", out.String())
 	}
-	took := time.Since(start)
-	t.Logf("stopped %s after SIGINT (%v); %d token requests\n%s", took.Round(10*time.Millisecond), exitErr, srv.TokenRequests(), out.String())
-	if took > 10*time.Second {
-		t.Errorf("took %s to stop after SIGINT, want well under request_timeout (30s)", took)
-	}
+	t.Logf("stopped %s after SIGINT (%v); %d token requests\n%s", time.Since(start).Round(10*time.Millisecond), exitErr, srv.TokenRequests(), out.String())
 	if srv.TokenRequests() > 2 {
 		t.Errorf("the provider retried after SIGINT: %d token requests", srv.TokenRequests())
 	}

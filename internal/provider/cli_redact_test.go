@@ -15,7 +15,6 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
 	"github.com/faceki/terraform-provider-faceki/internal/leakcheck"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // TestCLI_hostileBodies: a FACEKI stand-in whose error body is the 1 MiB
@@ -113,11 +112,11 @@ func TestCLI_reflectedTokenWithInvisibleCharacters(t *testing.T) {
 	}
 	for name, s := range map[string]string{"allowed_countries[1]": v.AllowedCountries[1], "allowed_nationalities[0]": v.AllowedNationalities[0],
 		"liveness_check_type": v.LivenessCheckType, "link": v.Link} {
-		if !strings.Contains(s, redact.Redacted) {
+		if !strings.Contains(s, withheld) {
 			t.Errorf("%s (%d bytes) is not redacted", name, len(s))
 		}
 	}
-	if !strings.Contains(show, redact.Redacted) {
+	if !strings.Contains(show, withheld) {
 		t.Error("the saved plan does not hold the rules, redacted")
 	}
 	if leaks := w.leaks(out+show, testSecret, bearers[0]); len(leaks) > 0 {
@@ -149,7 +148,7 @@ func TestCLI_credentialsSharingRuns(t *testing.T) {
 			w := newWorkspace(t, rulesConfig, emulatorEnv(srv))
 			out := w.mustRun("apply", "-auto-approve")
 			state := w.readFile("terraform.tfstate")
-			if strings.Contains(state, redact.Redacted) || strings.Contains(out, redact.Redacted) {
+			if strings.Contains(state, withheld) || strings.Contains(out, withheld) {
 				t.Errorf("the rules were redacted:\n%s", out)
 			}
 			if !strings.Contains(state, `"company_id": "`+c.id+`"`) {

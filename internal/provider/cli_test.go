@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // tokenConfig declares n token instances and hands each to a provisioner
@@ -214,10 +213,10 @@ func TestCLI_reflectingRulesService(t *testing.T) {
 		t.Fatalf("the rules endpoint saw %d bearers, want 1 (the plan reads the rules; the saved plan's apply does not)", len(srv.Bearers()))
 	}
 	state := w.readFile("terraform.tfstate")
-	if strings.Count(state, redact.Redacted) < 16 || !strings.Contains(state, `"status": "ACTIVE"`) {
-		t.Errorf("the state does not hold the rules, redacted where they quote the token:\n%d redactions", strings.Count(state, redact.Redacted))
+	if strings.Count(state, withheld) < 16 || !strings.Contains(state, `"status": "ACTIVE"`) {
+		t.Errorf("the state does not hold the rules, redacted where they quote the token:\n%d redactions", strings.Count(state, withheld))
 	}
-	if !strings.Contains(show, redact.Redacted) {
+	if !strings.Contains(show, withheld) {
 		t.Error("the saved plan does not hold the rules, redacted")
 	}
 	if leaks := w.leaks(out+show, append([]string{testSecret}, srv.Bearers()...)...); len(leaks) > 0 {
@@ -237,7 +236,7 @@ func TestCLI_clockOffsets(t *testing.T) {
 			srv := startEmulatorCLI(t, emulator.Options{Clock: tc.clock})
 			w := newWorkspace(t, tokenConfig(2, `min_validity = "30m"`), emulatorEnv(srv))
 			out := w.mustRun("apply", "-auto-approve")
-			if !match("Warning: "+sumClockOffset, tc.want, "counts each token's life by FACEKI's clock").MatchString(out) {
+			if !match("Warning: "+sumClockOffset, tc.want, "never holds this machine's clock against a token's expiry").MatchString(out) {
 				t.Errorf("no warning naming the offset:\n%s", out)
 			}
 			if got := len(srv.Bearers()); got != 2 {

@@ -9,12 +9,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	ephemeralschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
-var (
-	_ datasource.DataSourceWithConfigure      = (*accessTokenDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*accessTokenDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*accessTokenDataSource)(nil)
 
 // NewAccessTokenDataSource is the faceki_access_token data source, for CLIs
 // without ephemeral resources. It has the ephemeral resource's attributes,
@@ -40,7 +38,7 @@ func (d *accessTokenDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 	for name, a := range eph.Schema.Attributes {
 		switch a := a.(type) {
 		case ephemeralschema.StringAttribute:
-			attrs[name] = schema.StringAttribute{Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, MarkdownDescription: a.MarkdownDescription}
+			attrs[name] = schema.StringAttribute{Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, MarkdownDescription: a.MarkdownDescription, Validators: a.Validators}
 		case ephemeralschema.Int64Attribute:
 			attrs[name] = schema.Int64Attribute{Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, MarkdownDescription: a.MarkdownDescription}
 		default:
@@ -51,7 +49,8 @@ func (d *accessTokenDataSource) Schema(ctx context.Context, _ datasource.SchemaR
 	// The data source never shares its token.
 	attrs["expires_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: expiresAtDescription + " `min_validity` counts from it. Null when FACEKI gives neither."}
 	attrs["min_validity"] = schema.StringAttribute{
-		Optional: true,
+		Optional:   true,
+		Validators: []validator.String{minValidityRule},
 		MarkdownDescription: "How much life the token must have left when it is read, as a Go duration such as `\"10m\"` " +
 			"or `\"1h\"`. Defaults to `\"5m\"`. The data source always gets a fresh token; if even that lives shorter, " +
 			"reading fails with an error naming both durations.",
@@ -76,10 +75,6 @@ func (d *accessTokenDataSource) Configure(_ context.Context, req datasource.Conf
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (d *accessTokenDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	validateMinValidity(ctx, req.Config, &resp.Diagnostics)
-}
-
 func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	m, minValidity, client := startTokenRequest(ctx, req.Config, d.data, &resp.Diagnostics)
 	if client == nil {
@@ -94,10 +89,8 @@ func (d *accessTokenDataSource) Read(ctx context.Context, req datasource.ReadReq
 		err = tok.CheckValidity(now, minValidity)
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, d.data.rd, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
-	// The token is this data source's point; everything else FACEKI said
-	// passes through the redactor.
-	setRedacted(ctx, d.data.rd, &resp.Diagnostics, resp.State.Set, &resp.State.Raw, m, "access_token")
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 }

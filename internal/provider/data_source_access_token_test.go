@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // dataTokenConfig reads the data source. (No output of it: the token
@@ -250,11 +249,11 @@ func TestAccTokenEndpoint_generateTokenEphemeral(t *testing.T) {
 	checkOnlyGenerateToken(t, log)
 }
 
-// TestAccessTokenDataSource_tokenTypeRedacted: the token is the data
+// TestAccessTokenDataSource_tokenTypeWithheld: the token is the data
 // source's point and goes to state as it is; everything else FACEKI says
-// goes through the redactor, so a token_type quoting the client secret
-// (upper-cased, as a gateway might) stores none of it.
-func TestAccessTokenDataSource_tokenTypeRedacted(t *testing.T) {
+// passes the gate, so a token_type quoting the client secret (upper-cased,
+// as a gateway might) is withheld whole.
+func TestAccessTokenDataSource_tokenTypeWithheld(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{ClientSecret: testSecret})
 	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0LWNsaWVudCIsImV4cCI6MjAwMDAwMDAwMH0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
 	emu.Faults(emulator.Fault{Name: "token type quoting the secret", Status: http.StatusOK,
@@ -274,8 +273,8 @@ func TestAccessTokenDataSource_tokenTypeRedacted(t *testing.T) {
 	if m.AccessToken.ValueString() != token {
 		t.Error("access_token is not the token FACEKI issued")
 	}
-	if got := m.TokenType.ValueString(); got != "BEARER "+redact.Redacted {
-		t.Errorf("token_type (%d characters) = not %q", len(got), "BEARER "+redact.Redacted)
+	if got, want := m.TokenType.ValueString(), fmt.Sprintf("[withheld: %d bytes that repeat the client secret]", len("BEARER "+testSecret)); got != want {
+		t.Errorf("token_type (%d characters) is not %q", len(got), want)
 	}
 	if leaks := findLeaks(map[string]string{"token_type": m.TokenType.ValueString()}, testSecret); len(leaks) > 0 {
 		t.Errorf("the secret reached state: %v", leaks)

@@ -74,7 +74,7 @@ func (d *kycRulesDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"block, or in a `postcondition` of the data source, to make sure the account is set up as the configuration expects.\n\n" +
 			"The request uses the provider's shared access token (the one `faceki_access_token` ephemeral resources " +
 			"share), so reading the rules costs no token request of its own when a token is already at hand. Nothing " +
-			"secret is stored in state: every value read from FACEKI passes through the provider's redactor on its way there. If FACEKI refuses a token it issued (HTTP 401 or 403), the provider fetches a " +
+			"secret is stored in state: a value that repeats the client secret or a token is withheld whole. If FACEKI refuses a token it issued (HTTP 401 or 403), the provider fetches a " +
 			"new one once and retries once. A company without rules (FACEKI's responseCode 7001 " +
 			"`NO_RULES_FOR_COMPANY`) is an error.\n\n" +
 			"Attributes FACEKI does not return are null; fields it adds are ignored.",
@@ -123,12 +123,12 @@ func (d *kycRulesDataSource) Read(ctx context.Context, _ datasource.ReadRequest,
 	if errors.As(err, &lifeErr) {
 		// This data source has no min_validity for the usual advice to name.
 		resp.Diagnostics.AddError(sumRulesLifetime,
-			d.data.rd.Redact(fmt.Sprintf("%s. Reading the KYC rules needs a token with at least %s left; check the token "+
-				"lifetime of your FACEKI account.", errText(err), faceki.RulesMinValidity)))
+			fmt.Sprintf("%s. Reading the KYC rules needs a token with at least %s left; check the token "+
+				"lifetime of your FACEKI account.", errText(err), faceki.RulesMinValidity))
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, d.data.rd, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	m := kycRulesModel{
@@ -152,9 +152,8 @@ func (d *kycRulesDataSource) Read(ctx context.Context, _ datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// FACEKI's answer goes to state, and so through the redactor: a rules
-	// service that reflects the caller's token must not put it there.
-	setRedacted(ctx, d.data.rd, &resp.Diagnostics, resp.State.Set, &resp.State.Raw, &m)
+	// Every string in it passed the gate (faceki.Rules).
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 // stringList is null for a list FACEKI did not return.

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 const kycRulesConfig = `
@@ -278,7 +277,7 @@ func reflectingRules(bearer string) map[string]any {
 }
 
 // TestKYCRules_reflectedTokenNeverReachesState: every value the data source
-// writes goes through the redactor, nested objects and lists included, so a
+// writes passes the gate, nested objects and lists included, so a
 // rules answer that quotes the bearer token in every field (in every form
 // of reflectingRules) leaves no run of it in the state it writes; the values
 // that quote nothing are intact. Called directly, against the emulator.
@@ -310,14 +309,14 @@ func TestKYCRules_reflectedTokenNeverReachesState(t *testing.T) {
 	plain := map[string]bool{`AttributeName("status")`: true, `AttributeName("data_storage_time")`: true,
 		`AttributeName("allowed_kyc_documents").ElementKeyInt(0)`: true, `AttributeName("allowed_countries").ElementKeyInt(0)`: true}
 	for path, s := range strs {
-		if quoted := !plain[path]; quoted != strings.Contains(s, redact.Redacted) {
-			t.Errorf("%s (%d characters): redacted %v, want %v", path, len(s), !quoted, quoted) // never quote it
+		if quoted := !plain[path]; quoted != strings.Contains(s, withheld) {
+			t.Errorf("%s (%d characters): withheld %v, want %v", path, len(s), !quoted, quoted) // never quote it
 		}
 	}
 	if got := strs[`AttributeName("status")`]; got != "ACTIVE" {
 		t.Errorf("status = %q, want ACTIVE", got)
 	}
-	if got := strs[`AttributeName("liveness_check_type")`]; got != "MODERATE "+redact.Redacted {
-		t.Errorf("liveness_check_type (%d characters): want \"MODERATE\" and the signature's 16 characters redacted", len(got))
+	if got, want := strs[`AttributeName("liveness_check_type")`], "[withheld: 25 bytes that repeat an access token]"; got != want {
+		t.Errorf("liveness_check_type (%d characters) is not %q: the field is withheld whole", len(got), want)
 	}
 }

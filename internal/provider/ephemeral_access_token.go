@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -25,9 +25,8 @@ const (
 )
 
 var (
-	_ ephemeral.EphemeralResourceWithConfigure      = (*accessTokenEphemeralResource)(nil)
-	_ ephemeral.EphemeralResourceWithRenew          = (*accessTokenEphemeralResource)(nil)
-	_ ephemeral.EphemeralResourceWithValidateConfig = (*accessTokenEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithConfigure = (*accessTokenEphemeralResource)(nil)
+	_ ephemeral.EphemeralResourceWithRenew     = (*accessTokenEphemeralResource)(nil)
 )
 
 // NewAccessTokenEphemeralResource is the faceki_access_token ephemeral resource.
@@ -70,15 +69,16 @@ func (r *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 			"attributes are null. With the provider's default `token_cache = \"memory\"`, expect one token request per " +
 			"provider configuration per walk; with `token_cache = \"file\"` the walks of a run, and later runs on the " +
 			"machine, share the token through an encrypted file while it has `min_validity` left.\n\n" +
-			"An open never takes longer than `(max_retries + 1) × request_timeout + max_retries × 30s`, waiting for " +
-			"another process's lock on the token file included.\n\n" +
+			"An open never takes longer than `" + faceki.Bound + "`, waiting for another process's lock on the token " +
+			"file included.\n\n" +
 			"FACEKI tokens cannot be extended. A value already handed on keeps the token it was given; if a run may " +
 			"outlast it, raise `min_validity`. Shortly before the token expires the CLI calls the provider's renew " +
 			"hook, which reports the expiry as a warning (shown by OpenTofu and Terraform 1.17 and later).\n\n" +
 			"Requires Terraform 1.10 or later, or OpenTofu 1.11 or later.",
 		Attributes: map[string]schema.Attribute{
 			"min_validity": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{minValidityRule},
 				MarkdownDescription: "How much life the token must have left when it is handed out, as a Go duration " +
 					"such as `\"10m\"` or `\"1h\"`. Defaults to `\"5m\"`. A shared token with less left is replaced by a " +
 					"fresh one; if even a fresh token lives shorter, opening fails with an error naming both durations and " +
@@ -112,23 +112,17 @@ func (r *accessTokenEphemeralResource) Configure(_ context.Context, req ephemera
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *accessTokenEphemeralResource) ValidateConfig(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	validateMinValidity(ctx, req.Config, &resp.Diagnostics)
-}
-
 // startTokenRequest is the common start of Open and the data source's Read:
 // the configuration, its min_validity, and the configured client. The client
 // is nil when any of it failed.
 func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (*accessTokenModel, time.Duration, *faceki.Client) {
-	m := accessTokenModel{MinValidity: minValidityOf(ctx, config, diags)}
-	if diags.HasError() {
+	var m accessTokenModel
+	if diags.Append(config.Get(ctx, &m)...); diags.HasError() {
 		return nil, 0, nil
 	}
-	minValidity, ok := parseMinValidity(m.MinValidity, func(summary, detail string) {
-		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
-	})
-	if !ok {
-		return nil, 0, nil
+	minValidity := defaultMinValidity
+	if !m.MinValidity.IsNull() {
+		minValidity, _ = time.ParseDuration(m.MinValidity.ValueString()) // validated: minValidityRule
 	}
 	client := clientFor(data, diags)
 	if client == nil {
@@ -139,37 +133,28 @@ func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerD
 
 // expiresAtDescription is what expires_at is, for the ephemeral resource
 // and the data source alike.
-const expiresAtDescription = "When the token expires, in RFC 3339 format, UTC: from the time the token request was sent, " +
-	"the earlier of FACEKI's `expires_in` and the life the JWT's `exp` claim (which FACEKI enforces) gives it by FACEKI's " +
-	"clock (the `Date` of its answer plus its `Age`; this machine's clock when there is no `Date`, or one that " +
-	"`expires_in` and `exp` contradict), so that a machine whose clock is off still gets the token's real life; never " +
-	"more than the JWT's `exp` − `iat`, nor than a day."
+const expiresAtDescription = "When the token expires, in RFC 3339 format, UTC: the time the token request was sent, plus " +
+	"the least of FACEKI's `expires_in`, the JWT's `exp` − `iat`, and the JWT's `exp` less FACEKI's clock (the `Date` of " +
+	"its answer plus its `Age`), each less the time a cache in front of FACEKI kept the answer (its `Age`). This " +
+	"machine's clock is never held against `exp`, so a machine whose clock is off still gets the token's real life."
 
-// minValidityOf reads min_validity, the one attribute a configuration of
-// faceki_access_token sets, alone (see fieldsOf).
-func minValidityOf(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) types.String {
-	var v types.String
-	diags.Append(config.GetAttribute(ctx, path.Root("min_validity"), &v)...)
-	return v
-}
-
-// maxTokenLife is the longest FACEKI issues tokens for (3600 s).
-const maxTokenLife = time.Hour
-
-// validateMinValidity checks a literal min_validity at validation time, and
-// warns when it asks for as much as FACEKI's tokens ever live.
-func validateMinValidity(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
-	v := minValidityOf(ctx, config, diags)
-	if diags.HasError() || v.IsUnknown() {
-		return
+// minValidityRule checks min_validity, and warns when it asks for as much
+// as FACEKI's tokens ever live (an hour).
+var minValidityRule = minValidityValidator{ruleValidator{"a duration", func(v string) error {
+	if d, err := time.ParseDuration(v); err != nil || d < 0 {
+		return fmt.Errorf("must be a duration such as \"5m\", \"90s\" or \"1h\", zero or more")
 	}
-	d, ok := parseMinValidity(v, func(summary, detail string) {
-		diags.AddAttributeError(path.Root("min_validity"), summary, detail)
-	})
-	if ok && d >= maxTokenLife {
-		diags.AddAttributeWarning(path.Root("min_validity"), sumLongValidity, fmt.Sprintf("min_validity is %s, but FACEKI issues "+
-			"tokens for %s at most (expires_in 3600): no token can have that much life left, so opening will fail. Ask for at "+
-			"most the token lifetime minus the time a run needs, e.g. 50m.", d, maxTokenLife))
+	return nil
+}}}
+
+type minValidityValidator struct{ ruleValidator }
+
+func (v minValidityValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	v.ruleValidator.ValidateString(ctx, req, resp)
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err == nil && d >= time.Hour && !resp.Diagnostics.HasError() {
+		resp.Diagnostics.AddAttributeWarning(req.Path, sumLongValidity, fmt.Sprintf("min_validity is %s, but FACEKI issues "+
+			"tokens for an hour at most (expires_in 3600): no token can have that much life left, so opening will fail. Ask "+
+			"for at most the token lifetime minus the time a run needs, e.g. 50m.", d))
 	}
 }
 
@@ -187,19 +172,6 @@ func (m *accessTokenModel) setToken(tok faceki.Token, now time.Time) (left time.
 	return left, known
 }
 
-// parseMinValidity returns the duration, or reports why it is invalid.
-func parseMinValidity(v types.String, fail func(summary, detail string)) (time.Duration, bool) {
-	if v.IsNull() {
-		return defaultMinValidity, true
-	}
-	d, err := time.ParseDuration(v.ValueString())
-	if err != nil || d < 0 {
-		fail(fmt.Sprintf(sumInvalid, "min_validity"), fmt.Sprintf("min_validity is %q; it must be a duration such as \"5m\", \"90s\" or \"1h\", zero or more.", v.ValueString()))
-		return 0, false
-	}
-	return d, true
-}
-
 func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	m, minValidity, client := startTokenRequest(ctx, req.Config, r.data, &resp.Diagnostics)
 	if client == nil {
@@ -208,7 +180,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	tok, err := client.SharedToken(ctx, minValidity)
 	r.data.warnClock(&resp.Diagnostics)
 	if err != nil {
-		addError(&resp.Diagnostics, r.data.rd, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 
@@ -217,7 +189,7 @@ func (r *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		b, _ := json.Marshal(privateExpiry{ExpiresAt: m.ExpiresAt.ValueString()})
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKey, b)...)
 	}
-	setRedacted(ctx, r.data.rd, &resp.Diagnostics, setRaw(&resp.Result.Raw), &resp.Result.Raw, m, "access_token")
+	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
 }
 
 // Renew cannot hand out a new token (the framework's Renew returns no

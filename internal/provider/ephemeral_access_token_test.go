@@ -203,19 +203,19 @@ func TestAccAccessToken_invalidArguments(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      echoConfig(`provider "faceki" { base_url = "http://faceki.example.com" }`, ""),
-				ExpectError: regexp.MustCompile(`(?s)Invalid base_url.*requires https://`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid base_url.*requires\s+https://`),
 			},
 			{
 				Config:      echoConfig(`provider "faceki" { request_timeout = "soon" }`, ""),
-				ExpectError: regexp.MustCompile(`(?s)Invalid request_timeout.*"soon"`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid request_timeout.*must\s+be\s+a\s+duration`),
 			},
 			{
 				Config:      echoConfig(`provider "faceki" { max_retries = 99 }`, ""),
-				ExpectError: regexp.MustCompile(`(?s)Invalid max_retries.*between 0 and 10`),
+				ExpectError: regexp.MustCompile(`(?s)max_retries.*between\s+0\s+and\s+10`),
 			},
 			{
 				Config:      echoConfig(`provider "faceki" {}`, `min_validity = "five minutes"`),
-				ExpectError: regexp.MustCompile(`(?s)Invalid min_validity.*"five minutes"`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid min_validity.*must\s+be\s+a\s+duration`),
 			},
 		},
 	})

@@ -1,11 +1,12 @@
 // Package provider is the Terraform glue around internal/faceki: schema,
-// configuration and diagnostics. Everything that talks to FACEKI lives in
-// the client.
+// configuration, diagnostics. It promises that every diagnostic, log line
+// and value it hands the CLI holds only its own text, numbers, and outside
+// text (configuration values, what FACEKI answered) that passed the
+// process's gate; and that Configure never fails on values not known yet.
 package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -21,10 +24,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
+	"github.com/faceki/terraform-provider-faceki/internal/gate"
 )
 
 // Environment variables read when an attribute is not set.
@@ -37,32 +41,47 @@ const (
 	EnvTokenEndpoint  = "FACEKI_TOKEN_ENDPOINT"
 	EnvTokenCache     = "FACEKI_TOKEN_CACHE"
 	EnvTokenCacheDir  = "FACEKI_TOKEN_CACHE_DIR"
+)
 
+// envOf is each provider attribute's environment variable.
+var envOf = map[string]string{
+	"client_id": EnvClientID, "client_secret": EnvClientSecret, "base_url": EnvBaseURL,
+	"max_retries": EnvMaxRetries, "request_timeout": EnvRequestTimeout, "token_endpoint": EnvTokenEndpoint,
+	"token_cache": EnvTokenCache, "token_cache_dir": EnvTokenCacheDir,
+}
+
+// Values of token_cache and token_endpoint, and the longest request_timeout.
+const (
+	tokenCacheMemory  = "memory"
+	tokenCacheFile    = "file"
 	maxRequestTimeout = 10 * time.Minute
+)
+
+var (
+	tokenCaches    = []string{tokenCacheMemory, tokenCacheFile}
+	tokenEndpoints = []string{string(faceki.EndpointAccessToken), string(faceki.EndpointGenerateToken)}
 )
 
 var (
 	_ provider.Provider                       = (*FacekiProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*FacekiProvider)(nil)
-	_ provider.ProviderWithValidateConfig     = (*FacekiProvider)(nil)
 )
 
 // FacekiProvider is the faceki provider. One value serves one provider
-// process; its token cache and its redactor outlive reconfiguration within
-// that process. The redactor knows every secret configured on any provider
-// instance and every token any client fetched, and every diagnostic and log
-// line of the process passes through it.
+// process; its token cache and its gate outlive reconfiguration within that
+// process, so that the gate knows every secret configured and every token
+// fetched by any client of the process.
 type FacekiProvider struct {
 	version     string
 	tokens      *faceki.TokenCache
-	rd          *redact.Redactor
+	gate        *gate.Gate
 	clockWarned atomic.Bool
 }
 
 // New returns a factory for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache(), rd: redact.New()}
+		return &FacekiProvider{version: version, tokens: faceki.NewTokenCache(), gate: gate.New()}
 	}
 }
 
@@ -77,15 +96,14 @@ type providerModel struct {
 	TokenCacheDir  types.String `tfsdk:"token_cache_dir"`
 }
 
-// Values of token_cache.
-const (
-	tokenCacheMemory = "memory"
-	tokenCacheFile   = "file"
-)
-
 func (p *FacekiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "faceki"
 	resp.Version = p.version
+}
+
+// orEnv ends an attribute's description with its default.
+func orEnv(attr, otherwise string) string {
+	return " Defaults to the `" + envOf[attr] + "` environment variable" + otherwise + "."
 }
 
 func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
@@ -98,71 +116,72 @@ func (p *FacekiProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"credentials are needed only when a token is requested.",
 		Attributes: map[string]schema.Attribute{
 			"client_id": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "FACEKI client ID, from the Integration Settings of FACEKI's dashboard. " +
-					"Defaults to the `" + EnvClientID + "` environment variable.",
+				Optional:            true,
+				MarkdownDescription: "FACEKI client ID, from the Integration Settings of FACEKI's dashboard." + orEnv("client_id", ""),
 			},
 			"client_secret": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
-				MarkdownDescription: "FACEKI client secret, from the Integration Settings of FACEKI's dashboard. " +
-					"Defaults to the `" + EnvClientSecret + "` environment variable. Prefer the environment variable " +
-					"or an ephemeral value (an `ephemeral` variable, another ephemeral resource) to a literal.",
+				MarkdownDescription: "FACEKI client secret, from the Integration Settings of FACEKI's dashboard." +
+					orEnv("client_secret", "") + " Prefer the environment variable or an ephemeral value (an `ephemeral` " +
+					"variable, another ephemeral resource) to a literal.",
 			},
 			"base_url": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "FACEKI API base URL. Defaults to the `" + EnvBaseURL + "` environment variable, " +
-					"else `" + faceki.DefaultBaseURL + "`. Must be `https://`; plain `http://` is accepted only to a " +
-					"loopback host (`localhost`, `127.0.0.1`, `[::1]`), for the FACEKI emulator and tests. FACEKI's API " +
-					"sits at the host's root: a path (for a gateway in front of it) is kept, with a warning.",
+				Optional:   true,
+				Validators: []validator.String{rule("a FACEKI base URL", checkBaseURL)},
+				MarkdownDescription: "FACEKI API base URL." + orEnv("base_url", ", else `"+faceki.DefaultBaseURL+"`") +
+					" Must be `https://`; plain `http://` is accepted only to a loopback host (`localhost`, `127.0.0.1`, " +
+					"`[::1]`), for the FACEKI emulator and tests. FACEKI's API sits at the host's root: a path (for a " +
+					"gateway in front of it) is kept, with a warning.",
 			},
 			"max_retries": schema.Int64Attribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, faceki.MaxMaxRetries)},
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a connection error, "+
 					"HTTP 429 or HTTP 5xx (never after another 4xx), with exponential backoff and jitter, honouring "+
-					"`Retry-After` up to %s (a longer `Retry-After` fails at once). Between 0 and %d. Defaults to "+
-					"the `%s` environment variable, else %d.", faceki.MaxRetryAfter, faceki.MaxMaxRetries, EnvMaxRetries, faceki.DefaultMaxRetries),
+					"`Retry-After` up to %s (a longer `Retry-After` fails at once). Between 0 and %d.",
+					faceki.MaxRetryAfter, faceki.MaxMaxRetries) + orEnv("max_retries", fmt.Sprintf(", else %d", faceki.DefaultMaxRetries)),
 			},
 			"request_timeout": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: fmt.Sprintf("Timeout of one request attempt, as a Go duration such as `\"30s\"` "+
-					"or `\"1m\"`, up to %s. Defaults to the `%s` environment variable, else `\"%s\"`. A token request "+
-					"takes at most `(max_retries + 1) × request_timeout` plus `max_retries` waits of at most %s each, and "+
-					"so does an open of `faceki_access_token`, waiting for another process's lock on the token file "+
-					"included (it waits at most one `request_timeout` for it).",
-					maxRequestTimeout, EnvRequestTimeout, faceki.DefaultRequestTimeout, faceki.MaxRetryAfter),
+				Optional:   true,
+				Validators: []validator.String{rule("a duration", checkTimeout)},
+				MarkdownDescription: fmt.Sprintf("Timeout of one request attempt, as a Go duration such as `\"30s\"` or "+
+					"`\"1m\"`, up to %s.", maxRequestTimeout) + orEnv("request_timeout", ", else `\"30s\"`") +
+					" An open of `faceki_access_token` takes at most `" + faceki.Bound + "`, waiting for another process's " +
+					"lock on the token file included (it waits at most one `request_timeout` for it).",
 			},
 			"token_endpoint": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(tokenEndpoints...)},
 				MarkdownDescription: "How credentials are sent for a token. `\"access-token\"` (the default, and what every " +
 					"FACEKI SDK uses) calls `GET /auth/api/access-token` with the credentials in the query string. " +
 					"`\"generate-token\"` calls the newer `POST /auth/api/generate-token` with a JSON body, so the secret " +
-					"never appears in a URL: the safer choice where your FACEKI account supports it. Defaults to the `" +
-					EnvTokenEndpoint + "` environment variable, else `\"access-token\"`.",
+					"never appears in a URL: the safer choice where your FACEKI account supports it." +
+					orEnv("token_endpoint", ", else `\"access-token\"`"),
 			},
 			"token_cache": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(tokenCaches...)},
 				MarkdownDescription: "Where tokens are kept between uses. `\"memory\"` (the default): within one provider " +
 					"process, nothing written anywhere; as the CLI starts a process per walk, an `apply` costs a token " +
 					"request per walk that opens the token (two when it has changes to apply) and a `plan` one. `\"file\"`: " +
 					"also in an encrypted file per account in `token_cache_dir`, so that every provider process on the " +
 					"machine, and later runs, share a token while it has `min_validity` left: one token request per token " +
 					"lifetime, as FACEKI asks. The file is sealed with AES-256-GCM under a key derived from the client " +
-					"secret; see the token cache guide for the threat model. The " +
-					"`faceki_access_token` data source never uses the file. Defaults to the `" + EnvTokenCache +
-					"` environment variable, else `\"memory\"`.",
+					"secret; see the token cache guide for the threat model. The `faceki_access_token` data source never " +
+					"uses the file." + orEnv("token_cache", ", else `\"memory\"`"),
 			},
 			"token_cache_dir": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{rule("a directory", checkCacheDir)},
 				MarkdownDescription: "The directory of the token files when `token_cache` is `\"file\"`: an absolute path, " +
 					"or one starting with `~/` for the home directory (a relative path is an error: the cache would move " +
-					"with the working directory). Defaults to the `" +
-					EnvTokenCacheDir + "` environment variable, else `terraform-provider-faceki` in the user's cache " +
-					"directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux and FreeBSD, `~/Library/Caches` on macOS, " +
-					"`%LocalAppData%` on Windows). It is created with mode 0700. A directory that is a symlink, that cannot " +
-					"be written (a read-only filesystem, permissions), or (on Unix) is not owned by the current user or is " +
-					"writable by group or others, is refused with a warning naming the cause, and tokens are then kept in " +
-					"memory only.",
+					"with the working directory)." + orEnv("token_cache_dir", ", else `terraform-provider-faceki` in the "+
+					"user's cache directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux and FreeBSD, `~/Library/Caches` on "+
+					"macOS, `%LocalAppData%` on Windows)") + " It is created with mode 0700. A directory that is a symlink, " +
+					"that cannot be written (a read-only filesystem, permissions), or (on Unix) is not owned by the current " +
+					"user or is writable by group or others, is refused with a warning naming the cause, and tokens are " +
+					"then kept in memory only.",
 			},
 		},
 	}
@@ -178,150 +197,92 @@ type settings struct {
 	unknown                                        map[string]bool
 }
 
-// resolve applies environment fallbacks and validates every known value,
-// adding attribute errors to diags. Unknown values are recorded, not errors:
-// the CLI configures the provider during plan with values it cannot know yet.
-// A known secret is registered with rd before anything is reported.
-func (m providerModel) resolve(diags interface {
-	AddAttributeError(path.Path, string, string)
-}, rd *redact.Redactor) settings {
+// resolve applies environment fallbacks and checks each value that comes
+// from the environment by the rule its attribute's validator applies to
+// the configuration. Unknown values are recorded, not errors: the CLI
+// configures the provider during plan with values it cannot know yet. The
+// secret and the client ID reach the gate before anything is reported.
+func (m providerModel) resolve(diags *diag.Diagnostics, g *gate.Gate) settings {
 	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
-	str := func(attr string, v types.String, env string) string {
-		if v.IsUnknown() {
+	fromEnv := map[string]bool{}
+	str := func(attr string, v types.String) string {
+		switch {
+		case v.IsUnknown():
 			s.unknown[attr] = true
 			return ""
-		}
-		if v.IsNull() {
-			return os.Getenv(env)
+		case v.IsNull():
+			fromEnv[attr] = true
+			return os.Getenv(envOf[attr])
 		}
 		return v.ValueString()
 	}
-	s.clientID = str("client_id", m.ClientID, EnvClientID)
-	s.clientSecret = str("client_secret", m.ClientSecret, EnvClientSecret)
-	rd.AddSecret(s.clientSecret)
-	rd.AddPublic(s.clientID)
-	s.baseURL = str("base_url", m.BaseURL, EnvBaseURL)
-	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint)
-	s.tokenCache = str("token_cache", m.TokenCache, EnvTokenCache)
-	s.tokenCacheDir = str("token_cache_dir", m.TokenCacheDir, EnvTokenCacheDir)
-
-	source := func(attr string, v interface{ IsNull() bool }, env string) string {
-		if v.IsNull() {
-			return "environment variable " + env
-		}
-		return "attribute " + attr
-	}
-	if !s.unknown["base_url"] && s.baseURL != "" {
-		if _, err := faceki.ParseBaseURL(s.baseURL); err != nil {
-			var cfgErr *faceki.ConfigError
-			msg := errText(err)
-			if errors.As(err, &cfgErr) {
-				msg = cfgErr.Msg // its Field is base_url, named already
-			}
-			diags.AddAttributeError(path.Root("base_url"), fmt.Sprintf(sumInvalid, "base_url"),
-				rd.Redact(fmt.Sprintf("The %s is invalid: %s.", source("base_url", m.BaseURL, EnvBaseURL), msg)))
-		}
-	}
-	// The directory matters only to the file cache: a relative one left in
-	// the environment must not fail a configuration that keeps tokens in memory.
-	if s.tokenCache == tokenCacheFile && !s.unknown["token_cache_dir"] && s.tokenCacheDir != "" {
-		dir, err := expandCacheDir(s.tokenCacheDir)
-		if err != nil {
-			diags.AddAttributeError(path.Root("token_cache_dir"), fmt.Sprintf(sumInvalid, "token_cache_dir"),
-				rd.Redact(fmt.Sprintf("The %s is %q: %s.", source("token_cache_dir", m.TokenCacheDir, EnvTokenCacheDir), s.tokenCacheDir, errText(err))))
-		}
-		s.tokenCacheDir = dir
-	}
-	switch s.tokenCache {
-	case "", tokenCacheMemory, tokenCacheFile:
-	default:
-		diags.AddAttributeError(path.Root("token_cache"), fmt.Sprintf(sumInvalid, "token_cache"),
-			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_cache", m.TokenCache, EnvTokenCache),
-				s.tokenCache, tokenCacheMemory, tokenCacheFile))
-	}
-	switch faceki.TokenEndpoint(s.tokenEndpoint) {
-	case "", faceki.EndpointAccessToken, faceki.EndpointGenerateToken:
-	default:
-		diags.AddAttributeError(path.Root("token_endpoint"), fmt.Sprintf(sumInvalid, "token_endpoint"),
-			fmt.Sprintf("The %s is %q; it must be %q (the default) or %q.", source("token_endpoint", m.TokenEndpoint, EnvTokenEndpoint),
-				s.tokenEndpoint, faceki.EndpointAccessToken, faceki.EndpointGenerateToken))
-	}
+	s.clientID = str("client_id", m.ClientID)
+	s.clientSecret = str("client_secret", m.ClientSecret)
+	g.AddSecret(s.clientSecret)
+	g.AddPublic(s.clientID)
+	s.baseURL = str("base_url", m.BaseURL)
+	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint)
+	s.tokenCache = str("token_cache", m.TokenCache)
+	s.tokenCacheDir = str("token_cache_dir", m.TokenCacheDir)
+	timeout := str("request_timeout", m.RequestTimeout)
+	retries := m.MaxRetries.String()
 	switch {
 	case m.MaxRetries.IsUnknown():
 		s.unknown["max_retries"] = true
-	case !m.MaxRetries.IsNull():
-		s.maxRetries = int(m.MaxRetries.ValueInt64())
-		if m.MaxRetries.ValueInt64() < 0 || m.MaxRetries.ValueInt64() > faceki.MaxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), fmt.Sprintf(sumInvalid, "max_retries"),
-				fmt.Sprintf("max_retries is %d; it must be between 0 and %d.", m.MaxRetries.ValueInt64(), faceki.MaxMaxRetries))
+		retries = ""
+	case m.MaxRetries.IsNull():
+		fromEnv["max_retries"] = true
+		retries = os.Getenv(EnvMaxRetries)
+	}
+
+	// check applies an attribute's rule to a value from the environment.
+	check := func(attr, value string, ok func(string) error) {
+		if !fromEnv[attr] || value == "" {
+			return
 		}
-	case os.Getenv(EnvMaxRetries) != "":
-		n, err := strconv.Atoi(os.Getenv(EnvMaxRetries))
-		if err != nil || n < 0 || n > faceki.MaxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), fmt.Sprintf(sumInvalid, EnvMaxRetries),
-				fmt.Sprintf("The environment variable %s is %q; it must be a whole number between 0 and %d.", EnvMaxRetries, os.Getenv(EnvMaxRetries), faceki.MaxMaxRetries))
+		if err := ok(value); err != nil {
+			diags.AddAttributeError(path.Root(attr), fmt.Sprintf(sumInvalid, attr), fmt.Sprintf(
+				"The environment variable %s is %q: it %s.", envOf[attr], g.Quote(value), errText(err)))
 		}
+	}
+	check("base_url", s.baseURL, checkBaseURL)
+	check("token_endpoint", s.tokenEndpoint, oneOf(tokenEndpoints))
+	check("token_cache", s.tokenCache, oneOf(tokenCaches))
+	check("request_timeout", timeout, checkTimeout)
+	check("max_retries", retries, checkRetries)
+	if d, err := time.ParseDuration(timeout); err == nil && d > 0 {
+		s.requestTimeout = d
+	}
+	if n, err := strconv.Atoi(retries); err == nil {
 		s.maxRetries = n
 	}
-	if t := str("request_timeout", m.RequestTimeout, EnvRequestTimeout); t != "" {
-		d, err := time.ParseDuration(t)
-		if err != nil || d <= 0 || d > maxRequestTimeout {
-			diags.AddAttributeError(path.Root("request_timeout"), fmt.Sprintf(sumInvalid, "request_timeout"),
-				fmt.Sprintf("The %s is %q; it must be a duration such as \"30s\" or \"2m\", above zero and at most %s.",
-					source("request_timeout", m.RequestTimeout, EnvRequestTimeout), t, maxRequestTimeout))
+	// The directory matters only to the file cache: one left in the
+	// environment must not fail a configuration that keeps tokens in memory.
+	if s.tokenCache == tokenCacheFile && s.tokenCacheDir != "" {
+		check("token_cache_dir", s.tokenCacheDir, checkCacheDir)
+		dir, err := expandCacheDir(s.tokenCacheDir)
+		if err != nil {
+			diags.AddAttributeError(path.Root("token_cache_dir"), fmt.Sprintf(sumInvalid, "token_cache_dir"),
+				fmt.Sprintf("token_cache_dir %s.", errText(err)))
 		}
-		s.requestTimeout = d
+		s.tokenCacheDir = dir
 	}
 	return s
 }
 
-func (p *FacekiProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
-	var m providerModel
-	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	// Only literal values are checked here; environment variables belong to
-	// the run, not to the configuration.
-	m.resolveLiterals(&resp.Diagnostics, p.rd)
-}
-
-// resolveLiterals validates the values written in the configuration alone.
-func (m providerModel) resolveLiterals(diags interface {
-	AddAttributeError(path.Path, string, string)
-}, rd *redact.Redactor) {
-	lit := providerModel{
-		ClientID: types.StringUnknown(), ClientSecret: types.StringUnknown(),
-		BaseURL: unknownIfNull(m.BaseURL), TokenEndpoint: unknownIfNull(m.TokenEndpoint),
-		RequestTimeout: unknownIfNull(m.RequestTimeout), MaxRetries: m.MaxRetries,
-		TokenCache: unknownIfNull(m.TokenCache), TokenCacheDir: unknownIfNull(m.TokenCacheDir),
-	}
-	if lit.MaxRetries.IsNull() {
-		lit.MaxRetries = types.Int64Unknown()
-	}
-	lit.resolve(diags, rd)
-}
-
-func unknownIfNull(v types.String) types.String {
-	if v.IsNull() {
-		return types.StringUnknown()
-	}
-	return v
-}
-
 func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var m providerModel
-	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	s := m.resolve(&resp.Diagnostics, p.rd)
+	s := m.resolve(&resp.Diagnostics, p.gate)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := &providerData{settings: s, rd: p.rd, log: logger{p.rd}, clockWarned: &p.clockWarned}
+	data := &providerData{settings: s, gate: p.gate, clockWarned: &p.clockWarned}
 	cacheDir := tokenCacheDir(s, &resp.Diagnostics)
-	warnBaseURLPath(s.baseURL, &resp.Diagnostics, p.rd)
+	warnBaseURLPath(s.baseURL, &resp.Diagnostics, p.gate)
 	if missing := s.missing(); missing == "" {
 		client, err := faceki.NewClient(faceki.Config{
 			BaseURL:        s.baseURL,
@@ -331,27 +292,100 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			MaxRetries:     s.maxRetries,
 			RequestTimeout: s.requestTimeout,
 			UserAgent:      userAgent(p.version, req.TerraformVersion),
-			Logger:         data.log,
+			Logger:         logger{},
 			Cache:          p.tokens,
-			Redactor:       p.rd,
+			Gate:           p.gate,
 			TokenCacheDir:  cacheDir,
 		})
 		if err != nil {
-			addError(&resp.Diagnostics, p.rd, err)
+			addError(&resp.Diagnostics, err)
 			return
 		}
 		if err := client.TokenCacheError(); err != nil {
-			tokenCacheWarning(&resp.Diagnostics, p.rd, err)
+			resp.Diagnostics.AddAttributeWarning(path.Root("token_cache_dir"), sumCacheDirNotUsed, fmt.Sprintf(
+				"%s. Tokens are kept in memory only, as with token_cache = %q. Use a directory of your own that you can "+
+					"write to and only you can (chmod 700), not a symlink, on a writable filesystem, or set "+
+					"token_cache_dir (or %s) to one.", errText(err), tokenCacheMemory, EnvTokenCacheDir))
 		}
 		data.client = client
 	}
-	data.log.Debug(ctx, "FACEKI provider configured", map[string]any{
-		"base_url": s.baseURL, "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
+	logger{}.Debug(ctx, "FACEKI provider configured", map[string]any{
+		"base_url": p.gate.Quote(s.baseURL), "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
 		"unknown": fmt.Sprint(keys(s.unknown)), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
-		"token_cache": s.tokenCache, "token_cache_dir": cacheDir,
+		"token_cache": s.tokenCache, "token_cache_dir": p.gate.Quote(cacheDir),
 	})
 	resp.EphemeralResourceData = data
 	resp.DataSourceData = data
+}
+
+// The rules of the attributes: each serves the attribute's validator, which
+// the framework runs on the configuration, and resolve, which runs it on the
+// environment. An error completes "it …".
+
+func checkBaseURL(v string) error {
+	_, err := faceki.ParseBaseURL(v)
+	if cfgErr, ok := err.(*faceki.ConfigError); ok {
+		return fmt.Errorf("%s", cfgErr.Msg)
+	}
+	return err
+}
+
+func checkTimeout(v string) error {
+	if d, err := time.ParseDuration(v); err != nil || d <= 0 || d > maxRequestTimeout {
+		return fmt.Errorf("must be a duration such as \"30s\" or \"2m\", above zero and at most %s", maxRequestTimeout)
+	}
+	return nil
+}
+
+func checkRetries(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 0 || n > faceki.MaxMaxRetries {
+		return fmt.Errorf("must be a whole number between 0 and %d", faceki.MaxMaxRetries)
+	}
+	return nil
+}
+
+// checkCacheDir refuses a relative path: a cache that moves with the
+// working directory is no cache. "~" stands for the home directory.
+func checkCacheDir(v string) error {
+	if rest, ok := strings.CutPrefix(v, "~"); ok && (rest == "" || os.IsPathSeparator(rest[0])) || filepath.IsAbs(v) {
+		return nil
+	}
+	return fmt.Errorf("must be an absolute path, or start with ~/ for the home directory: a relative path would move " +
+		"with the working directory, and so would the cache")
+}
+
+func oneOf(values []string) func(string) error {
+	return func(v string) error {
+		for _, ok := range values {
+			if v == ok {
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %q", values)
+	}
+}
+
+// rule is a validator that applies check to a known value.
+func rule(what string, check func(string) error) validator.String { return ruleValidator{what, check} }
+
+type ruleValidator struct {
+	what  string
+	check func(string) error
+}
+
+func (r ruleValidator) Description(context.Context) string { return "must be " + r.what }
+
+func (r ruleValidator) MarkdownDescription(ctx context.Context) string { return r.Description(ctx) }
+
+func (r ruleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := r.check(req.ConfigValue.ValueString()); err != nil {
+		name := req.Path.String()
+		resp.Diagnostics.AddAttributeError(req.Path, fmt.Sprintf(sumInvalid, name),
+			fmt.Sprintf("%s %s.", name, errText(err)))
+	}
 }
 
 // tokenCacheDir is the directory of the token files, or "" when tokens stay
@@ -373,46 +407,33 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 	return dir
 }
 
-// tokenCacheWarning says why the token file is not used; the provider goes on
-// with its memory cache.
-func tokenCacheWarning(diags *diag.Diagnostics, rd *redact.Redactor, err error) {
-	diags.AddAttributeWarning(path.Root("token_cache_dir"), sumCacheDirNotUsed,
-		rd.Redact(fmt.Sprintf("%s. Tokens are kept in memory only, as with token_cache = %q. Use a directory of your own "+
-			"that you can write to and only you can (chmod 700), not a symlink, on a writable filesystem, or set "+
-			"token_cache_dir (or %s) to one.", errText(err), tokenCacheMemory, EnvTokenCacheDir)))
-}
-
-// expandCacheDir reads "~/" at the start of a token_cache_dir as the home
-// directory, as other providers' credential-file paths do, and refuses a
-// relative path: a cache that moves with the working directory is no cache.
+// expandCacheDir reads "~" at the start of a directory checkCacheDir took
+// as the home directory, as other providers' credential-file paths do.
 func expandCacheDir(dir string) (string, error) {
-	if rest, ok := strings.CutPrefix(dir, "~"); ok && (rest == "" || os.IsPathSeparator(rest[0])) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return dir, fmt.Errorf("it starts with ~, but there is no home directory to read it as (%s)", errText(err))
-		}
-		return filepath.Join(home, rest), nil
+	rest, ok := strings.CutPrefix(dir, "~")
+	if !ok || checkCacheDir(dir) != nil {
+		return dir, nil
 	}
-	if !filepath.IsAbs(dir) {
-		return dir, fmt.Errorf("it must be an absolute path, or start with ~/ for the home directory: a relative " +
-			"path would move with the working directory, and so would the cache")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return dir, fmt.Errorf("starts with ~, but there is no home directory to read it as")
 	}
-	return dir, nil
+	return filepath.Join(home, rest), nil
 }
 
 // warnBaseURLPath says that a base_url with a path is unusual: FACEKI's API
 // sits at the host's root. The path is kept, since a gateway may need it.
-func warnBaseURLPath(baseURL string, diags *diag.Diagnostics, rd *redact.Redactor) {
+func warnBaseURLPath(baseURL string, diags *diag.Diagnostics, g *gate.Gate) {
 	u, err := faceki.ParseBaseURL(baseURL)
 	if baseURL == "" || err != nil || u.Path == "" {
 		return
 	}
 	root := *u
 	root.Path = ""
-	diags.AddAttributeWarning(path.Root("base_url"), sumBaseURLPath, rd.Redact(fmt.Sprintf("base_url is %q, with the path %q. "+
-		"FACEKI's API sits at the host's root (%s), so requests go to %s%s and the like. The path is kept, since a "+
-		"gateway in front of FACEKI may need it; if FACEKI answers 404, remove it.", u.String(), u.Path, root.String(),
-		u.String(), "/auth/api/access-token")))
+	diags.AddAttributeWarning(path.Root("base_url"), sumBaseURLPath, fmt.Sprintf("base_url is %q, with the path %q. "+
+		"FACEKI's API sits at the host's root (%s), so requests go to %s/auth/api/access-token and the like. The path is "+
+		"kept, since a gateway in front of FACEKI may need it; if FACEKI answers 404, remove it.",
+		g.Quote(u.String()), g.Quote(u.Path), g.Quote(root.String()), g.Quote(u.String())))
 }
 
 // missing names the first setting a token request cannot do without.

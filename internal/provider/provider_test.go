@@ -26,7 +26,6 @@ import (
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 	"github.com/faceki/terraform-provider-faceki/internal/faceki"
-	"github.com/faceki/terraform-provider-faceki/internal/redact"
 )
 
 // testAccProviders builds a fresh provider for every CLI command, as the real
@@ -196,11 +195,11 @@ func dataSourceReader(t *testing.T, ds datasource.DataSourceWithConfigure, data 
 	}
 }
 
-// TestRedactorPerProcess: one provider process has one redactor, fed by the
-// secret of every provider configuration and every token any of them
-// fetched. Configuration B talks to a server that quotes configuration A's
-// secret and token back: B's diagnostic and log lines hold neither.
-func TestRedactorPerProcess(t *testing.T) {
+// TestGatePerProcess: one provider process has one gate, fed by the secret
+// of every provider configuration and every token any of them fetched.
+// Configuration B talks to a server that quotes configuration A's secret
+// and token back: B's diagnostic withholds the quote whole.
+func TestGatePerProcess(t *testing.T) {
 	ctx := context.Background()
 	p := as[*FacekiProvider](t, New("test")())
 	configure := func() *providerData { return configureEmpty(t, p) }
@@ -213,32 +212,34 @@ func TestRedactorPerProcess(t *testing.T) {
 	}
 	_, secretA := emuA.Credentials()
 
-	emuB := startEmulator(t, emulator.Options{ClientSecret: testSecret})
-	emuB.Faults(emulator.Fault{Name: "quotes A", Status: http.StatusBadRequest, Reflect: func(http.Header, *http.Request, string) string {
-		b, _ := json.Marshal(map[string]any{"status": false, "statusCode": 400,
-			"message": "seen before: " + url.QueryEscape(secretA) + " and Bearer " + tokA.AccessToken})
-		return string(b)
-	}})
-	b := configure()
-	if a.rd != b.rd {
-		t.Fatal("the two configurations have redactors of their own")
-	}
-	_, err = b.client.AccessToken(ctx)
-	if err == nil {
-		t.Fatal("configuration B got a token, want the quoting server's 400")
-	}
-	var diags diag.Diagnostics
-	addError(&diags, b.rd, err)
-	text := fmt.Sprint(diags)
-	if !strings.Contains(text, "seen before: "+redact.Redacted) {
-		t.Errorf("diagnostic does not show the quote, redacted: %s", text)
-	}
-	if leaks := findLeaks(map[string]string{"diagnostic": text}, secretA, testSecret, tokA.AccessToken); len(leaks) > 0 {
-		t.Errorf("leaked: %v", leaks)
-	}
-	fields := b.log.redactFields(map[string]any{"quote": err.Error() + " " + secretA, "n": 3})
-	if leaks := findLeaks(map[string]string{"log fields": fmt.Sprint(fields)}, secretA, tokA.AccessToken); len(leaks) > 0 || fields["n"] != 3 {
-		t.Errorf("log fields %v: leaked %v", fields, leaks)
+	for name, quote := range map[string]string{"A's secret": url.QueryEscape(secretA), "A's token": "Bearer " + tokA.AccessToken} {
+		emuB := startEmulator(t, emulator.Options{ClientSecret: testSecret})
+		message := "seen before: " + quote
+		emuB.Faults(emulator.Fault{Name: "quotes A", Status: http.StatusBadRequest, Reflect: func(http.Header, *http.Request, string) string {
+			b, _ := json.Marshal(map[string]any{"status": false, "statusCode": 400, "message": message})
+			return string(b)
+		}})
+		b := configure()
+		if a.gate != b.gate {
+			t.Fatal("the two configurations have gates of their own")
+		}
+		_, err = b.client.AccessToken(ctx)
+		if err == nil {
+			t.Fatal("configuration B got a token, want the quoting server's 400")
+		}
+		var diags diag.Diagnostics
+		addError(&diags, err)
+		text := fmt.Sprint(diags)
+		what := "the client secret"
+		if strings.HasPrefix(quote, "Bearer") {
+			what = "an access token"
+		}
+		if want := fmt.Sprintf(`message "[withheld: %d bytes that repeat %s]"`, len(message), what); !strings.Contains(text, want) {
+			t.Errorf("%s: the diagnostic does not withhold the quote (%s): %s", name, want, text)
+		}
+		if leaks := findLeaks(map[string]string{"diagnostic": text}, secretA, testSecret, tokA.AccessToken); len(leaks) > 0 {
+			t.Errorf("%s: leaked: %v", name, leaks)
+		}
 	}
 }
 
@@ -268,16 +269,21 @@ func TestTokenCacheDirPaths(t *testing.T) {
 		{env: "~/.cache/faceki-env", want: filepath.Join(home, ".cache", "faceki-env")},
 		{attr: "~", want: home},
 		{attr: filepath.Join(home, "abs"), want: filepath.Join(home, "abs")},
-		{attr: "relative/cache", wantErr: `The attribute token_cache_dir is "relative/cache": it must be an absolute path, or start with ~/`},
+		{attr: "relative/cache", wantErr: `token_cache_dir must be an absolute path, or start with ~/`},
 		{env: "./cache", wantErr: `The environment variable FACEKI_TOKEN_CACHE_DIR is "./cache": it must be an absolute path`},
-		{attr: "~other/cache", wantErr: `it must be an absolute path, or start with ~/ for the home directory`},
+		{attr: "~other/cache", wantErr: `token_cache_dir must be an absolute path, or start with ~/ for the home directory`},
 	} {
 		t.Setenv(EnvTokenCacheDir, tc.env)
 		attrs := map[string]string{}
 		if tc.attr != "" {
 			attrs["token_cache_dir"] = tc.attr
 		}
-		diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), attrs)
+		p := as[*FacekiProvider](t, New("test")())
+		diags := validateWith(t, p, attrs)
+		data := (*providerData)(nil)
+		if !diags.HasError() {
+			diags, data = configureWith(t, p, attrs)
+		}
 		if tc.wantErr != "" {
 			if !diags.HasError() || diags[0].Summary() != "Invalid token_cache_dir" || !strings.Contains(diags[0].Detail(), tc.wantErr) {
 				t.Errorf("%q/%q: %v, want an error with %q", tc.attr, tc.env, diags, tc.wantErr)
@@ -302,9 +308,11 @@ func TestTokenCacheDirPaths(t *testing.T) {
 
 // TestTokenCacheDirOnlyForTheFileCache: token_cache_dir matters only when
 // tokens go to a file. A relative FACEKI_TOKEN_CACHE_DIR (or a "~/" one
-// without a home directory) left in the environment fails neither Configure
-// nor ValidateConfig when tokens stay in memory, and creates nothing; with
-// token_cache = "file" it is the error it was.
+// without a home directory) left in the environment fails neither
+// validation nor Configure when tokens stay in memory, and creates nothing;
+// with token_cache = "file" it is the error it was. (A relative
+// token_cache_dir written in the configuration is an error at validation
+// whatever token_cache says: a validator reads one attribute.)
 func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{})
 	t.Chdir(t.TempDir()) // where a relative directory would be made
@@ -318,13 +326,17 @@ func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
 			{name: "default"},
 			{name: "memory by environment", env: tokenCacheMemory},
 			{name: "memory by attribute", attrs: map[string]string{"token_cache": tokenCacheMemory}},
-			{name: "memory by attribute, directory by attribute", attrs: map[string]string{"token_cache": tokenCacheMemory, "token_cache_dir": dir}},
+			{name: "memory by attribute, directory by attribute", attrs: map[string]string{"token_cache": tokenCacheMemory, "token_cache_dir": "~/.cache/faceki"}},
 			{name: "file", attrs: map[string]string{"token_cache": tokenCacheFile}, wantErr: "Invalid token_cache_dir"},
 		} {
 			t.Setenv(EnvTokenCache, tc.env)
 			t.Setenv(EnvTokenCacheDir, dir)
 			what := fmt.Sprintf("%s, %q", tc.name, dir)
-			diags, data := configureWith(t, as[*FacekiProvider](t, New("test")()), tc.attrs)
+			p := as[*FacekiProvider](t, New("test")())
+			if diags := validateWith(t, p, tc.attrs); len(diags) != 0 {
+				t.Errorf("%s: validation: %v", what, diags)
+			}
+			diags, data := configureWith(t, p, tc.attrs)
 			if tc.wantErr != "" {
 				if !diags.HasError() || diags[0].Summary() != tc.wantErr {
 					t.Errorf("%s: %v, want %q", what, diags, tc.wantErr)
@@ -341,16 +353,10 @@ func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
 			if _, err := data.client.SharedToken(context.Background(), time.Minute); err != nil {
 				t.Errorf("%s: %v", what, err)
 			}
-			// ValidateConfig sees the literal values alone.
-			if lit := tc.attrs["token_cache_dir"]; lit != "" {
-				if diags := validateWith(t, as[*FacekiProvider](t, New("test")()), tc.attrs); len(diags) != 0 {
-					t.Errorf("%s: ValidateConfig: %v", what, diags)
-				}
-			}
 		}
 	}
-	if diags := validateWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"token_cache": tokenCacheFile, "token_cache_dir": "relative/cache"}); !diags.HasError() {
-		t.Error("ValidateConfig accepted a relative token_cache_dir with token_cache = \"file\"")
+	if diags := validateWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"token_cache": tokenCacheMemory, "token_cache_dir": "relative/cache"}); !diags.HasError() {
+		t.Error("validation accepted a relative token_cache_dir")
 	}
 	if entries, _ := os.ReadDir("."); len(entries) != 0 {
 		t.Errorf("the working directory holds %d entries, want none", len(entries))
@@ -360,13 +366,40 @@ func TestTokenCacheDirOnlyForTheFileCache(t *testing.T) {
 	}
 }
 
-// validateWith calls p's ValidateConfig with attrs written in the provider
-// block, and returns its diagnostics.
+// validateWith validates a provider block with attrs as the CLI has the
+// framework do before Configure, and returns the diagnostics.
 func validateWith(t *testing.T, p *FacekiProvider, attrs map[string]string) diag.Diagnostics {
 	t.Helper()
-	var resp provider.ValidateConfigResponse
-	p.ValidateConfig(context.Background(), provider.ValidateConfigRequest{Config: providerConfig(t, p, attrs)}, &resp)
-	return resp.Diagnostics
+	config := providerConfig(t, p, attrs)
+	srv := providerserver.NewProtocol6(p)()
+	resp, err := srv.ValidateProviderConfig(context.Background(), &tfprotov6.ValidateProviderConfigRequest{Config: dynamic(t, config.Raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fromProto(resp.Diagnostics)
+}
+
+// dynamic is v as the protocol carries it.
+func dynamic(t *testing.T, v tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	dv, err := tfprotov6.NewDynamicValue(v.Type(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+// fromProto turns the protocol's diagnostics back into the framework's.
+func fromProto(in []*tfprotov6.Diagnostic) diag.Diagnostics {
+	var out diag.Diagnostics
+	for _, d := range in {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			out.AddError(d.Summary, d.Detail)
+		} else {
+			out.AddWarning(d.Summary, d.Detail)
+		}
+	}
+	return out
 }
 
 // providerConfig is a provider block with attrs set, the rest null.
@@ -457,7 +490,7 @@ func TestDeadTokenDiagnostic(t *testing.T) {
 	if summary != sumBadResponse || attr != "" {
 		t.Errorf("summary %q on %q, want %q", summary, attr, sumBadResponse)
 	}
-	wantContains(t, detail, "the answer has an Age header of 7200 s, so a cache or proxy in front of FACEKI (a CDN?) served a stored copy",
+	wantContains(t, detail, "the answer has an Age header of 7200 s: a cache or proxy in front of FACEKI served a stored copy",
 		"FACEKI's tokens live an hour, so a token dead on arrival was not FACEKI's fresh answer: check that base_url (FACEKI_BASE_URL) "+
 			"is FACEKI's API (default https://sdk.faceki.com) and that nothing between here and it (a CDN, a caching proxy set by "+
 			"HTTPS_PROXY) caches the token endpoint.")
@@ -486,18 +519,25 @@ func TestMinValidityHints(t *testing.T) {
 	r := as[*accessTokenEphemeralResource](t, NewAccessTokenEphemeralResource())
 	var sch ephemeral.SchemaResponse
 	r.Schema(ctx, ephemeral.SchemaRequest{}, &sch)
-	for mv, warn := range map[string]bool{"59m": false, "1h": true, "2h": true, "5m": false} {
+	srv := providerserver.NewProtocol6(New("test")())()
+	for mv, want := range map[string]string{"59m": "", "1h": sumLongValidity, "2h": sumLongValidity, "5m": "", "-1m": "Invalid min_validity", "soon": "Invalid min_validity"} {
 		obj := as[tftypes.Object](t, sch.Schema.Type().TerraformType(ctx))
 		vals := map[string]tftypes.Value{}
 		for name, at := range obj.AttributeTypes {
 			vals[name] = tftypes.NewValue(at, nil)
 		}
 		vals["min_validity"] = tftypes.NewValue(tftypes.String, mv)
-		var resp ephemeral.ValidateConfigResponse
-		r.ValidateConfig(ctx, ephemeral.ValidateConfigRequest{Config: tfsdk.Config{Schema: sch.Schema, Raw: tftypes.NewValue(obj, vals)}}, &resp)
-		got := len(resp.Diagnostics.Warnings()) == 1 && resp.Diagnostics.Warnings()[0].Summary() == sumLongValidity
-		if got != warn || resp.Diagnostics.HasError() {
-			t.Errorf("min_validity %s: %v, want a warning: %v", mv, resp.Diagnostics, warn)
+		resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{
+			TypeName: "faceki_access_token", Config: dynamic(t, tftypes.NewValue(obj, vals))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range resp.Diagnostics {
+			got = append(got, d.Summary)
+		}
+		if want == "" && len(got) != 0 || want != "" && (len(got) != 1 || got[0] != want) {
+			t.Errorf("min_validity %s: %q, want %q", mv, got, want)
 		}
 	}
 }
@@ -515,11 +555,20 @@ func wantContains(t *testing.T, s string, subs ...string) {
 // attribute or the environment variable, not again in the client's words.
 func TestInvalidBaseURLSaysItOnce(t *testing.T) {
 	clearEnv(t)
-	diags, _ := configureWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"base_url": "http://sdk.faceki.com"})
+	const plainHTTP = "uses plain http:// to a host that is not loopback; FACEKI requires https://"
+	diags := validateWith(t, as[*FacekiProvider](t, New("test")()), map[string]string{"base_url": "http://sdk.faceki.com"})
 	if !diags.HasError() || diags[0].Summary() != "Invalid base_url" {
 		t.Fatalf("diagnostics = %v, want Invalid base_url", diags)
 	}
-	want := `The attribute base_url is invalid: "http://sdk.faceki.com" uses plain http:// to a non-loopback host; FACEKI requires https://`
+	if d := diags[0].Detail(); !strings.HasPrefix(d, "base_url "+plainHTTP) || strings.Contains(d, "base_url: ") {
+		t.Errorf("detail = %q", d)
+	}
+	t.Setenv(EnvBaseURL, "http://sdk.faceki.com")
+	diags, _ = configureWith(t, as[*FacekiProvider](t, New("test")()), nil)
+	if !diags.HasError() || diags[0].Summary() != "Invalid base_url" {
+		t.Fatalf("diagnostics = %v, want Invalid base_url", diags)
+	}
+	want := `The environment variable FACEKI_BASE_URL is "http://sdk.faceki.com": it ` + plainHTTP
 	if d := diags[0].Detail(); !strings.HasPrefix(d, want) || strings.Contains(d, "base_url: ") {
 		t.Errorf("detail = %q\nwant it to start with %q", d, want)
 	}

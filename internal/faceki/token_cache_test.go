@@ -16,15 +16,37 @@ import (
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
 
-// waitFor polls cond until it holds or 5 s pass.
-func waitFor(t testing.TB, what string, cond func() bool) {
+// await returns once the emulator's counts make done true; a minute
+// without is a hang.
+func await(t testing.TB, emu *emulator.Server, what string, done func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := emu.Await(ctx, done); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// waiters reports, on the channel, how many callers wait for c's flight each
+// time one starts waiting.
+func waiters(c *Client) <-chan int {
+	ch := make(chan int, 64)
+	c.cache.waiting = func(n int) { ch <- n }
+	return ch
+}
+
+// awaitWaiters returns once n callers wait for the flight.
+func awaitWaiters(t testing.TB, ch <-chan int, n int) {
+	t.Helper()
+	for {
+		select {
+		case got := <-ch:
+			if got >= n {
+				return
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%d callers never waited for the flight", n)
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -46,8 +68,12 @@ func sharedAsync(c *Client, ctx context.Context) <-chan tokenResult {
 
 func TestSharedTokenConcurrentCallersMakeOneRequest(t *testing.T) {
 	t.Parallel()
-	emu := startEmu(t, emulator.Options{Latency: 100 * time.Millisecond})
+	hold := make(chan struct{})
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Fault{Name: "held", Hold: hold})
 	cache := NewTokenCache()
+	joined := make(chan int, 64)
+	cache.waiting = func(n int) { joined <- n }
 	// Five clients for the same account (one per provider configuration
 	// instance) share one cache; fifty callers in all.
 	clients := make([]*Client, 5)
@@ -69,6 +95,11 @@ func TestSharedTokenConcurrentCallersMakeOneRequest(t *testing.T) {
 		}()
 	}
 	close(start)
+	// Every caller waits for the one request, which is answered only then.
+	for got := 0; got < n; {
+		got = <-joined
+	}
+	close(hold)
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil {
@@ -166,11 +197,15 @@ func TestSharedTokenRefreshedWhenRemainingLifeTooShort(t *testing.T) {
 	}
 }
 
-// The same with the emulator and the real clock: tokens of 3 s, 2 s wanted.
-func TestSharedTokenRefreshedWhenRemainingLifeTooShortRealClock(t *testing.T) {
+// The same with the emulator: tokens of 3 s, 2 s wanted. The clock of the
+// cache and of the emulator moves forward instead of the test waiting.
+func TestSharedTokenRefreshedWhenRemainingLifeTooShortEmulator(t *testing.T) {
 	t.Parallel()
-	emu := startEmu(t, emulator.Options{ExpiresIn: 3 * time.Second})
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	emu := startEmu(t, emulator.Options{ExpiresIn: 3 * time.Second, Now: now})
 	c := newTestClient(t, emu.URL, nil)
+	c.cache.now = now
 	ctx := context.Background()
 	first, err := c.SharedToken(ctx, 2*time.Second)
 	if err != nil {
@@ -183,7 +218,7 @@ func TestSharedTokenRefreshedWhenRemainingLifeTooShortRealClock(t *testing.T) {
 	if again.AccessToken != first.AccessToken || emu.TokenRequests() != 1 {
 		t.Fatalf("second call: new token = %v, %d requests", again.AccessToken != first.AccessToken, emu.TokenRequests())
 	}
-	time.Sleep(time.Until(first.ExpiresAt.Add(-2*time.Second + 50*time.Millisecond)))
+	ahead.Store(int64(time.Until(first.ExpiresAt.Add(-2*time.Second + 50*time.Millisecond))))
 	fresh, err := c.SharedToken(ctx, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -234,17 +269,23 @@ func TestSharedTokenLifetimeError(t *testing.T) {
 
 func TestSharedTokenFailureNotCached(t *testing.T) {
 	t.Parallel()
-	emu := startEmu(t, emulator.Options{Latency: 150 * time.Millisecond})
-	emu.Faults(emulator.Unavailable)
+	hold := make(chan struct{})
+	emu := startEmu(t, emulator.Options{})
+	held := emulator.Unavailable
+	held.Hold = hold
+	emu.Faults(held)
 	c := newTestClient(t, emu.URL, nil)
+	joined := waiters(c)
 	ctx := context.Background()
 	// Five callers share the failing request and all see its error.
 	first := sharedAsync(c, ctx)
-	waitFor(t, "the first request", func() bool { return emu.TokenRequests() == 1 })
+	await(t, emu, "the first request", func() bool { return emu.TokenRequests() == 1 })
 	var others []<-chan tokenResult
 	for range 4 {
 		others = append(others, sharedAsync(c, ctx))
 	}
+	awaitWaiters(t, joined, 5)
+	close(hold)
 	for i, ch := range append([]<-chan tokenResult{first}, others...) {
 		r := <-ch
 		apiErr := wantAPIError(t, r.err, KindUnavailable)
@@ -269,33 +310,29 @@ func TestSharedTokenFailureNotCached(t *testing.T) {
 // not fail the others waiting for it, nor the request itself.
 func TestSharedTokenCancelledCallerDoesNotFailOthers(t *testing.T) {
 	t.Parallel()
-	const latency = 800 * time.Millisecond
-	emu := startEmu(t, emulator.Options{Latency: latency})
+	hold := make(chan struct{})
+	emu := startEmu(t, emulator.Options{})
+	emu.Faults(emulator.Fault{Name: "held", Hold: hold})
 	c := newTestClient(t, emu.URL, nil)
+	joined := waiters(c)
 	ctxA, cancelA := context.WithCancel(context.Background())
 	defer cancelA()
 	a := sharedAsync(c, ctxA) // the leader
-	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
+	await(t, emu, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
 	b := sharedAsync(c, context.Background()) // joins the flight
-	time.Sleep(50 * time.Millisecond)
-	cancelled := time.Now()
+	awaitWaiters(t, joined, 2)
 	cancelA()
 	ra := <-a
 	if !errors.Is(ra.err, context.Canceled) {
 		t.Fatalf("cancelled caller: error = %v, want context.Canceled", ra.err)
 	}
-	if d := ra.at.Sub(cancelled); d > 300*time.Millisecond {
-		t.Errorf("cancelled caller returned %s after cancellation, want promptly", d)
-	}
+	close(hold) // the answer comes only after the leader has gone
 	rb := <-b
 	if rb.err != nil {
 		t.Fatalf("other caller failed: %v", rb.err)
 	}
 	if _, ok := emu.Issued(rb.tok.AccessToken); !ok {
 		t.Error("other caller's token not issued by the emulator")
-	}
-	if rb.at.Sub(cancelled) < 200*time.Millisecond {
-		t.Errorf("other caller returned %s after the cancellation, before the answer could arrive", rb.at.Sub(cancelled))
 	}
 	// The request completed and was cached for everyone.
 	tok, err := c.SharedToken(context.Background(), time.Minute)
@@ -331,12 +368,17 @@ func TestSharedTokenCallerAlreadyCancelled(t *testing.T) {
 // caller that started the request, and every other caller gets its own.
 func TestSharedTokenWithoutExpiryNotShared(t *testing.T) {
 	t.Parallel()
-	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, OmitJWTExp: true, Latency: 300 * time.Millisecond})
+	hold := make(chan struct{})
+	emu := startEmu(t, emulator.Options{OmitExpiresIn: true, OmitJWTExp: true})
+	emu.Faults(emulator.Fault{Name: "held", Hold: hold})
 	c := newTestClient(t, emu.URL, nil)
+	joined := waiters(c)
 	ctx := context.Background()
 	leader := sharedAsync(c, ctx)
-	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
+	await(t, emu, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
 	followers := []<-chan tokenResult{sharedAsync(c, ctx), sharedAsync(c, ctx)}
+	awaitWaiters(t, joined, 3)
+	close(hold)
 	seen := map[string]bool{}
 	for i, ch := range append([]<-chan tokenResult{leader}, followers...) {
 		r := <-ch
@@ -507,7 +549,7 @@ func TestSharedTokenJWTExpBeforeExpiresIn(t *testing.T) {
 		t.Errorf("Lifetime = %s, want about 4 min", lifeErr.Lifetime)
 	}
 	wantContains(t, err.Error(), "less than the 5m0s of validity asked for",
-		"FACEKI's answer said expires_in 3600 s, but the token's JWT exp claim ends it at")
+		"(FACEKI's answer gave it 4m0s, by the JWT's exp − iat)")
 	// The token FACEKI issued lived 4 minutes: a fresh one would not be good
 	// enough either, so none is fetched.
 	if got := emu.TokenRequests(); got != 1 {
@@ -521,59 +563,60 @@ func TestSharedTokenJWTExpBeforeExpiresIn(t *testing.T) {
 func TestSharedTokenCancelledWhenLastWaiterLeaves(t *testing.T) {
 	t.Parallel()
 	var requests atomic.Int32
-	ended := make(chan time.Time, 8)
+	arrived, ended := make(chan struct{}, 8), make(chan struct{}, 8)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
+		arrived <- struct{}{}
 		<-r.Context().Done() // hang until the client gives up
-		ended <- time.Now()
+		ended <- struct{}{}
 	}))
 	t.Cleanup(srv.Close)
 	c := newTestClient(t, srv.URL, func(c *Config) { c.RequestTimeout = time.Minute; c.MaxRetries = 3 })
+	joined := waiters(c)
 
 	ctxA, cancelA := context.WithCancel(context.Background())
 	ctxB, cancelB := context.WithCancel(context.Background())
 	defer cancelA()
 	defer cancelB()
 	a := sharedAsync(c, ctxA)
-	waitFor(t, "the request", func() bool { return requests.Load() == 1 })
+	<-arrived
+	c.cache.mu.Lock()
+	f := c.cache.entries[c.cacheKey].flight
+	c.cache.mu.Unlock()
 	b := sharedAsync(c, ctxB)
-	time.Sleep(50 * time.Millisecond)
+	awaitWaiters(t, joined, 2)
 
 	cancelA()
 	if r := <-a; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("first caller: %v, want context.Canceled", r.err)
 	}
 	select {
-	case at := <-ended:
-		t.Fatalf("the request ended at %s although a caller still waits", at)
-	case <-time.After(300 * time.Millisecond):
+	case <-f.done:
+		t.Fatal("the request ended although a caller still waits")
+	default:
 	}
-
-	cancelled := time.Now()
 	cancelB()
 	if r := <-b; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("second caller: %v, want context.Canceled", r.err)
 	}
+	// The flight ends now, not after request_timeout (1 min) and 3 retries.
 	select {
-	case at := <-ended:
-		if d := at.Sub(cancelled); d > time.Second {
-			t.Errorf("the request ended %s after the last caller left", d)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the request still runs 5 s after its last caller left (request_timeout 1 min, 3 retries)")
+	case <-f.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request still runs 30 s after its last caller left (request_timeout 1 min, 3 retries)")
 	}
-	time.Sleep(200 * time.Millisecond)
+	<-ended
 	if got := requests.Load(); got != 1 {
 		t.Errorf("server saw %d requests, want 1: a cancelled request must not be retried", got)
 	}
 
 	// The next caller starts afresh rather than joining the cancelled request.
-	ctxC, cancelC := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancelC()
+	ctxC, cancelC := context.WithCancel(context.Background())
 	c2 := sharedAsync(c, ctxC)
-	waitFor(t, "a new request", func() bool { return requests.Load() == 2 })
-	if r := <-c2; !errors.Is(r.err, context.DeadlineExceeded) {
-		t.Errorf("third caller: %v, want its own deadline", r.err)
+	<-arrived
+	cancelC()
+	if r := <-c2; !errors.Is(r.err, context.Canceled) || requests.Load() != 2 {
+		t.Errorf("third caller: %v after %d requests, want its own cancellation after 2", r.err, requests.Load())
 	}
 }
 
@@ -593,21 +636,16 @@ func TestSharedTokenFollowerDeadline(t *testing.T) {
 	}
 	ctx := context.Background()
 	leader := sharedAsync(c, ctx)
-	waitFor(t, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
-	start := time.Now()
+	await(t, emu, "the leader's request", func() bool { return emu.TokenRequests() == 1 })
+	// It waits for the leader's flight (latency), then fetches its own with
+	// what is left of its bound (300 ms), less than the latency: it fails.
+	// With a bound of its own it would succeed.
 	_, err := c.SharedToken(ctx, time.Minute)
-	took := time.Since(start)
-	t.Logf("the follower returned after %s; its bound is %s", took.Round(time.Millisecond), bound)
-	// It waited for the leader's flight (the rest of its latency), then for
-	// its own request until its bound ran out: 2 × latency is beyond it.
-	if took < latency-200*time.Millisecond || took > bound+300*time.Millisecond {
-		t.Errorf("the follower returned after %s, want within its open's bound of %s (and after the leader's flight)", took, bound)
-	}
 	tErr := wantTransportError(t, err)
 	if !tErr.Timeout {
 		t.Errorf("transport error is not a timeout: %v", err)
 	}
-	wantContains(t, err.Error(), "no answer within 1.5s, the longest one token request may take ((max_retries + 1) × request_timeout + max_retries × 30s, with max_retries 0 and request_timeout 1.5s)")
+	wantContains(t, err.Error(), "no answer before the deadline: an open takes at most (max_retries + 1) × request_timeout + max_retries × 30s, 1.5s with max_retries 0 and request_timeout 1.5s")
 	if got := emu.TokenRequests(); got != 2 {
 		t.Errorf("emulator saw %d token requests, want 2 (the leader's, the follower's own)", got)
 	}

@@ -16,7 +16,10 @@ import (
 type TokenCache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
-	now     func() time.Time
+	now     func() time.Time // the clock of lives and of requests sent; tests move it
+	// waiting, when set, is called each time a caller starts waiting for a
+	// flight, with how many wait for it: tests know when one has joined.
+	waiting func(waiters int)
 }
 
 type cacheEntry struct {
@@ -129,13 +132,17 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 		return Token{}, "", ctx.Err()
 	}
 	if leader {
-		reqCtx, cancel := c.withBudget(context.WithoutCancel(ctx), deadline)
+		reqCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		e.flight = f
 		go c.fly(reqCtx, e, f, minValidity)
 	}
 	f.waiters++
+	waiters := f.waiters
 	tc.mu.Unlock()
+	if tc.waiting != nil {
+		tc.waiting(waiters)
+	}
 
 	select {
 	case <-f.done:
@@ -157,7 +164,7 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 		if leader {
 			return f.tok, f.source, nil
 		}
-		reqCtx, cancel := c.withBudget(ctx, deadline)
+		reqCtx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		tok, err := c.AccessToken(reqCtx)
 		return tok, fromFACEKI, err
@@ -166,13 +173,6 @@ func (c *Client) sharedToken(ctx context.Context, minValidity time.Duration, dea
 		return Token{}, f.source, err
 	}
 	return f.tok, f.source, nil
-}
-
-// withBudget bounds ctx by the open's deadline, and carries the budget that
-// names it when it runs out.
-func (c *Client) withBudget(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	return context.WithValue(ctx, budgetKey{}, &budget{bound: c.MaxDuration()}), cancel
 }
 
 func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity time.Duration) {
@@ -184,7 +184,7 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity 
 	if err == nil && !tok.ExpiresAt.IsZero() {
 		e.token = &tok
 		if source == fromFACEKI {
-			e.fresh = tok.issuedFor
+			e.fresh = tok.IssuedFor
 		}
 	}
 	if e.flight == f {
@@ -201,8 +201,8 @@ func (c *Client) fly(ctx context.Context, e *cacheEntry, f *flight, minValidity 
 // them: a process that waited for the lock reads the file again first. A
 // lock not had in time means fetching anyway: it waits at most one
 // request_timeout (the holder is fetching the token it will share; one
-// that holds it longer is stuck or retrying), and at most half the budget
-// left, so that the fetch has time too.
+// that holds it longer is stuck or retrying), and at most until half the
+// time to ctx's deadline has passed, so that the fetch has time too.
 func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, string, error) {
 	if c.files == nil {
 		tok, err := c.AccessToken(ctx)
@@ -211,16 +211,13 @@ func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, 
 	if tok, ok := c.fromFile(minValidity); ok {
 		return tok, fromFile, nil
 	}
-	wait := c.timeout
-	if deadline, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(deadline)/2)
-	}
 	start := time.Now()
-	unlock, lockErr := c.files.Lock(ctx, wait)
-	defer unlock()
-	if b, ok := ctx.Value(budgetKey{}).(*budget); ok {
-		b.lockWait.Store(int64(time.Since(start)))
+	until := start.Add(c.timeout)
+	if deadline, ok := ctx.Deadline(); ok {
+		until = minTime(until, start.Add(deadline.Sub(start)/2))
 	}
+	unlock, lockErr := c.files.Lock(ctx, until)
+	defer unlock()
 	switch {
 	case lockErr == nil:
 		if tok, ok := c.fromFile(minValidity); ok {
@@ -244,14 +241,23 @@ func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, 
 	return tok, fromFACEKI, nil
 }
 
-// fromFile returns the file's token when it has minValidity left. The token
-// joins the redactor at once: it is a token like any other.
+// fromFile returns the file's token when it has minValidity left. The gate
+// learns it at once: it is a token like any other.
 func (c *Client) fromFile(minValidity time.Duration) (Token, bool) {
 	now := c.cache.now()
 	tok, ok := c.files.Load(now)
 	if !ok {
 		return Token{}, false
 	}
-	c.rd.AddToken(tokenSecret(tok.AccessToken))
+	for _, part := range tokenParts(tok.AccessToken) {
+		c.gate.AddToken(part)
+	}
 	return tok, tok.CheckValidity(now, minValidity) == nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

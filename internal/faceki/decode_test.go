@@ -1,7 +1,6 @@
 package faceki
 
 import (
-	"context"
 	"errors"
 	"html"
 	"net/url"
@@ -58,7 +57,7 @@ func FuzzDecodeToken(f *testing.F) {
 	}
 	sent := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		tok, err := c.decodeToken(context.Background(), answer{status: status, body: body, sent: sent})
+		tok, err := c.decodeToken(answer{status: status, body: body, sent: sent})
 		if err == nil {
 			if tok.AccessToken == "" {
 				t.Fatalf("nil error without a token for HTTP %d %q", status, body)

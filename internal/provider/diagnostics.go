@@ -1,0 +1,154 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/faceki/terraform-provider-faceki/internal/faceki"
+)
+
+// addError turns a client error into an actionable diagnostic: what
+// happened, then what to check. The client's errors hold only text that is
+// safe to show (see package faceki).
+func addError(diags *diag.Diagnostics, err error) {
+	summary, detail, attr := describe(err)
+	if attr != "" {
+		diags.AddAttributeError(path.Root(attr), summary, detail)
+		return
+	}
+	diags.AddError(summary, detail)
+}
+
+func describe(err error) (summary, detail, attr string) {
+	var (
+		cfgErr  *faceki.ConfigError
+		apiErr  *faceki.APIError
+		netErr  *faceki.TransportError
+		lifeErr *faceki.LifetimeError
+	)
+	switch {
+	case errors.As(err, &cfgErr):
+		env := ""
+		if e, ok := envOf[cfgErr.Field]; ok {
+			env = fmt.Sprintf(" (or the %s environment variable)", e)
+		}
+		return sumInvalidConfig, fmt.Sprintf("%s. Check %s%s.", errText(err), cfgErr.Field, env), cfgErr.Field
+	case errors.As(err, &lifeErr):
+		return sumLifetime, fmt.Sprintf("%s.\n\n%s", errText(err), lifetimeHint(lifeErr)), "min_validity"
+	case errors.As(err, &netErr):
+		return sumUnreachable, fmt.Sprintf("%s.\n\nCheck that base_url (%s) is right and reachable from here: DNS, "+
+			"firewall, and HTTPS_PROXY / NO_PROXY if a proxy is needed. Slow networks may need a larger request_timeout (%s) "+
+			"or max_retries (%s).", errText(err), EnvBaseURL, EnvRequestTimeout, EnvMaxRetries), ""
+	case errors.As(err, &apiErr):
+		return describeAPIError(err, apiErr)
+	case errors.Is(err, context.Canceled):
+		return sumCancelled, "The run was interrupted before FACEKI answered.", ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return sumTimedOut, fmt.Sprintf("%s. Raise request_timeout or max_retries, or check the network.", errText(err)), ""
+	default:
+		return sumRequestFailed, errText(err) + ".", ""
+	}
+}
+
+// lifetimeHint says what min_validity can be, from the life FACEKI gave the
+// token when the provider saw it issued.
+func lifetimeHint(e *faceki.LifetimeError) string {
+	if e.IssuedFor <= 0 {
+		return "Lower min_validity, or check the token lifetime of your FACEKI account."
+	}
+	suggest := e.IssuedFor - e.IssuedFor/6
+	if suggest >= 2*time.Minute {
+		suggest = suggest.Truncate(time.Minute)
+	} else {
+		suggest = suggest.Truncate(time.Second)
+	}
+	return fmt.Sprintf("FACEKI issues tokens for %s; ask for at most that minus the time a run needs, e.g. %s.",
+		e.IssuedFor.Round(time.Second), shortDuration(suggest))
+}
+
+// shortDuration prints d without trailing zero units: "50m", "1h30m", "45s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// describeAPIError says, for each kind of FACEKI answer, what to check.
+func describeAPIError(err error, apiErr *faceki.APIError) (summary, detail, attr string) {
+	switch apiErr.Kind {
+	case faceki.KindCredentials:
+		return sumCredentials, fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
+			"copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the "+
+			"FACEKI environment they belong to.", errText(err), EnvClientID, EnvClientSecret), ""
+	case faceki.KindBadRequest:
+		if apiErr.Op != "token request" {
+			return sumIncomplete, fmt.Sprintf("%s.\n\nFACEKI says a parameter is missing or "+
+				"malformed. Check that no proxy between here and base_url (%s) strips the Authorization header.", errText(err), EnvBaseURL), ""
+		}
+		return sumMissingParam, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret "+
+			"(or %s and %s) are set and not empty, and that token_endpoint (%s) is one your FACEKI account supports.",
+			errText(err), EnvClientID, EnvClientSecret, EnvTokenEndpoint), ""
+	case faceki.KindRateLimited:
+		return sumRateLimited, fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
+			"faceki_access_token share one token per provider configuration, so more instances do not mean more requests; "+
+			"check for other pipelines using the same client_id at the same time.", errText(err)), ""
+	case faceki.KindUnavailable:
+		return sumUnavailable, fmt.Sprintf("%s.\n\nFACEKI, or a gateway or proxy in front of it, could not serve "+
+			"the request. Run again later; if it persists, check FACEKI's status and any proxy set by HTTPS_PROXY, and "+
+			"raise max_retries (%s) for a flaky network.", errText(err), EnvMaxRetries), ""
+	case faceki.KindServer:
+		return sumServerError, fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
+			"If it names your account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again "+
+			"later, and contact FACEKI support with the time and the code if it persists.", errText(err)), ""
+	case faceki.KindExpiredToken:
+		return sumBadResponse, fmt.Sprintf("%s.\n\nFACEKI's tokens live an hour, so a token dead on arrival was not "+
+			"FACEKI's fresh answer: check that base_url (%s) is FACEKI's API (default %s) and that nothing between "+
+			"here and it (a CDN, a caching proxy set by HTTPS_PROXY) caches the token endpoint.", errText(err), EnvBaseURL, faceki.DefaultBaseURL), ""
+	case faceki.KindBadResponse:
+		return sumBadResponse, fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
+			"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""
+	case faceki.KindUnauthorized:
+		return sumTokenRefused, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret belong to "+
+			"the company whose data is read, and that the account may use this API.", errText(err)), ""
+	case faceki.KindNoRules:
+		return sumNoRules, fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
+			"verification rules in FACEKI's dashboard (Verification Settings) first.", errText(err)), ""
+	default:
+		return sumRequestFailed, fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
+			"exist there, or a proxy is in the way.", errText(err), EnvBaseURL), ""
+	}
+}
+
+// warnClock says, once per provider process, that this machine's clock is
+// off FACEKI's by more than a minute (a Date header has whole seconds, and a
+// round trip adds some): runs work, but other tools on the machine may not.
+func (d *providerData) warnClock(diags *diag.Diagnostics) {
+	off, ok := d.client.ClockOffset()
+	if !ok || off.Abs() <= time.Minute || !d.clockWarned.CompareAndSwap(false, true) {
+		return
+	}
+	diags.AddWarning(sumClockOffset, fmt.Sprintf("By FACEKI's answer (its Date header), %s. The provider never holds this "+
+		"machine's clock against a token's expiry, so this run is not affected; but anything else on this machine that "+
+		"checks the token's expiry (a JWT's exp) against the local clock will be off by as much. Set the clock right (NTP; a VM whose "+
+		"hardware clock keeps local time, or a drifting container host, are common causes).", faceki.ClockOffsetText(off)))
+}
+
+// errText is err's message without a trailing period, for sentences.
+func errText(err error) string {
+	s := err.Error()
+	for len(s) > 0 && s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
