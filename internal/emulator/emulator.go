@@ -65,10 +65,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// The credentials an emulator accepts when Options name none. They share no
-// run of 8 characters, in any letter case: the provider redacts every such
-// run of the secret wherever it appears, the client ID in the KYC rules
-// included.
+// The credentials an emulator accepts when Options name none.
 const (
 	DefaultClientID     = "emulator-client-id"
 	DefaultClientSecret = "not-a-real-secret"
@@ -478,19 +475,4 @@ func randomString(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return b64(b)
-}
-
-// SharedRun returns a run of n characters of id that occurs in secret or in
-// its Base64, letter case ignored, or "" when there is none: the runs the
-// provider's redactor would cut out of the client ID.
-func SharedRun(id, secret string, n int) string {
-	in := strings.ToLower(secret + "\x00" + base64.StdEncoding.EncodeToString([]byte(secret)) +
-		"\x00" + base64.URLEncoding.EncodeToString([]byte(secret)))
-	lower := strings.ToLower(id)
-	for i := 0; i+n <= len(lower); i++ {
-		if strings.Contains(in, lower[i:i+n]) {
-			return id[i : i+n]
-		}
-	}
-	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/faceki/terraform-provider-faceki/internal/gate"
 	"html"
 	"io"
 	"net"
@@ -810,14 +811,15 @@ func TestFaultKeptWhenTheClientLeavesDuringLatency(t *testing.T) {
 	}
 }
 
-// TestDefaultCredentialsShareNoRun: the default client ID and secret share
-// no run of 8 characters in any letter case, nor does the ID share one with
-// the secret's Base64. The provider redacts every such run of the secret, so
-// a shared one would cut the client ID wherever it is quoted (the KYC rules'
-// companyId).
-func TestDefaultCredentialsShareNoRun(t *testing.T) {
+// TestDefaultCredentialsPassTheGate: the provider's gate lets the default
+// client ID through whole wherever it is quoted (the KYC rules' companyId),
+// though its secret is known.
+func TestDefaultCredentialsPassTheGate(t *testing.T) {
 	t.Parallel()
-	if run := SharedRun(DefaultClientID, DefaultClientSecret, 8); run != "" {
-		t.Errorf("DefaultClientID %q and DefaultClientSecret share the run %q", DefaultClientID, run)
+	g := gate.New()
+	g.AddSecret(DefaultClientSecret)
+	g.AddPublic(DefaultClientID)
+	if got := g.Pass(DefaultClientID); got != DefaultClientID {
+		t.Errorf("the gate withholds DefaultClientID: %q", got)
 	}
 }

@@ -309,22 +309,20 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 }
 
 func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, error) {
-	u := *c.base
+	u, method, body := *c.base, http.MethodGet, ""
 	if c.endpoint == EndpointGenerateToken {
 		u.Path += generateTokenPath
-		body := fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
-		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
-		if err != nil {
-			return nil, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
-		}
-		req.Header.Set("Content-Type", "application/json")
-		return c.withHeaders(req), nil
+		method, body = http.MethodPost, fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
+	} else {
+		u.Path += accessTokenPath
+		u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
 	}
-	u.Path += accessTokenPath
-	u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), strings.NewReader(body))
 	if err != nil {
 		return nil, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	return c.withHeaders(req), nil
 }

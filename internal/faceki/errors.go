@@ -43,9 +43,8 @@ func CodeName(code int) string {
 
 // Response codes the provider treats specially.
 const (
-	CodeSuccess             = 0
-	CodeInternalSystemError = 1000
-	CodeNoRulesForCompany   = 7001
+	CodeSuccess           = 0
+	CodeNoRulesForCompany = 7001
 )
 
 // ErrorKind classifies a failure so that callers can say what to check.

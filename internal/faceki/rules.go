@@ -46,25 +46,6 @@ type Outcome struct {
 	Message     *string
 }
 
-type rulesData struct {
-	ID                          json.RawMessage `json:"_id"`
-	CompanyID                   json.RawMessage `json:"companyId"`
-	LivenessCheckType           json.RawMessage `json:"livenessCheckType"`
-	AllowedKYCDocuments         json.RawMessage `json:"allowedKycDocuments"`
-	AllowedCountries            json.RawMessage `json:"allowedCountries"`
-	AllowedNationalities        json.RawMessage `json:"allowedNationalities"`
-	InvalidDocuments            json.RawMessage `json:"invalidDocuments"`
-	ValidAge                    json.RawMessage `json:"validAge"`
-	Status                      json.RawMessage `json:"status"`
-	DataStorageTime             json.RawMessage `json:"dataStorageTime"`
-	MultiKYCEnabled             json.RawMessage `json:"multiKYCEnabled"`
-	IsRecapturedDocumentInvalid json.RawMessage `json:"isRecapturedDocumentInvalid"`
-	Link                        json.RawMessage `json:"link"`
-	Success                     json.RawMessage `json:"success"`
-	Declined                    json.RawMessage `json:"declined"`
-	Invalid                     json.RawMessage `json:"invalid"`
-}
-
 // KYCRules reads the company's KYC rules with the shared token (see
 // SharedToken), which must have RulesMinValidity left. FACEKI may stop
 // accepting a token before the expiry it announced; a 401 or 403 then means
@@ -148,53 +129,50 @@ func (c *Client) decodeRules(status int, body []byte) (Rules, *APIError) {
 		}
 		return Rules{}, apiErr
 	}
-	var d rulesData
-	if len(env.Data) == 0 || json.Unmarshal(env.Data, &d) != nil {
+	var d map[string]json.RawMessage
+	if len(env.Data) == 0 || json.Unmarshal(env.Data, &d) != nil || d == nil {
 		return Rules{}, c.apiError(op, KindBadResponse, status, env, "response has no data object with the KYC rules")
 	}
 	// The rules go to state: every string FACEKI wrote passes the gate, so
 	// that a rules service that reflects the caller's token cannot put it there.
-	str := func(raw json.RawMessage) *string {
-		if v := optString(raw); v != nil {
+	str := func(d map[string]json.RawMessage, key string) *string {
+		if v := optString(d[key]); v != nil {
 			passed := c.gate.Pass(*v)
 			return &passed
 		}
 		return nil
 	}
-	strs := func(raw json.RawMessage) []string {
-		list := optStrings(raw)
+	strs := func(key string) []string {
+		list := optStrings(d[key])
 		for i, v := range list {
 			list[i] = c.gate.Pass(v)
 		}
 		return list
 	}
-	outcome := func(raw json.RawMessage) *Outcome {
-		var d *struct {
-			RedirectURL json.RawMessage `json:"redirect_url"`
-			Message     json.RawMessage `json:"message"`
-		}
-		if json.Unmarshal(raw, &d) != nil || d == nil {
+	outcome := func(key string) *Outcome {
+		var o map[string]json.RawMessage
+		if json.Unmarshal(d[key], &o) != nil || o == nil {
 			return nil
 		}
-		return &Outcome{RedirectURL: str(d.RedirectURL), Message: str(d.Message)}
+		return &Outcome{RedirectURL: str(o, "redirect_url"), Message: str(o, "message")}
 	}
 	return Rules{
-		ID:                          str(d.ID),
-		CompanyID:                   str(d.CompanyID),
-		LivenessCheckType:           str(d.LivenessCheckType),
-		AllowedKYCDocuments:         strs(d.AllowedKYCDocuments),
-		AllowedCountries:            strs(d.AllowedCountries),
-		AllowedNationalities:        strs(d.AllowedNationalities),
-		InvalidDocuments:            strs(d.InvalidDocuments),
-		ValidAge:                    optInt(d.ValidAge),
-		Status:                      str(d.Status),
-		DataStorageTime:             str(d.DataStorageTime),
-		MultiKYCEnabled:             optBool(d.MultiKYCEnabled),
-		IsRecapturedDocumentInvalid: optBool(d.IsRecapturedDocumentInvalid),
-		Link:                        str(d.Link),
-		Success:                     outcome(d.Success),
-		Declined:                    outcome(d.Declined),
-		Invalid:                     outcome(d.Invalid),
+		ID:                          str(d, "_id"),
+		CompanyID:                   str(d, "companyId"),
+		LivenessCheckType:           str(d, "livenessCheckType"),
+		AllowedKYCDocuments:         strs("allowedKycDocuments"),
+		AllowedCountries:            strs("allowedCountries"),
+		AllowedNationalities:        strs("allowedNationalities"),
+		InvalidDocuments:            strs("invalidDocuments"),
+		ValidAge:                    optInt(d["validAge"]),
+		Status:                      str(d, "status"),
+		DataStorageTime:             str(d, "dataStorageTime"),
+		MultiKYCEnabled:             optBool(d["multiKYCEnabled"]),
+		IsRecapturedDocumentInvalid: optBool(d["isRecapturedDocumentInvalid"]),
+		Link:                        str(d, "link"),
+		Success:                     outcome("success"),
+		Declined:                    outcome("declined"),
+		Invalid:                     outcome("invalid"),
 	}, nil
 }
 

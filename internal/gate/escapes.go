@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"html"
 	"strings"
 	"unicode"
@@ -41,15 +42,9 @@ func visible(b []byte) []byte {
 // afterANSI returns where the escape sequence at b[i] (ESC) ends: after a
 // CSI sequence's final byte, or after the ESC alone.
 func afterANSI(b []byte, i int) int {
-	if i+1 >= len(b) || b[i+1] != '[' {
-		return i + 1
-	}
-	for j := i + 2; j < len(b) && j < i+32; j++ {
-		switch c := b[j]; {
-		case c >= 0x40 && c <= 0x7e:
+	for j := i + 2; i+1 < len(b) && b[i+1] == '[' && j < len(b) && j < i+32 && b[j] >= 0x20; j++ {
+		if b[j] >= 0x40 && b[j] <= 0x7e {
 			return j + 1
-		case c < 0x20 || c > 0x3f:
-			return i + 1
 		}
 	}
 	return i + 1
@@ -59,9 +54,12 @@ func afterANSI(b []byte, i int) int {
 // whether there was one: %XX and %uXXXX; HTML references, numeric (&#65;
 // &#x41;) and named (&amp;); and \uXXXX (a UTF-16 pair as one character),
 // \u{X…}, \UXXXXXXXX, \xXX and the single-character escapes of JSON and
-// JavaScript. Letters in
-// escapes may be of either case, as in a text upper-cased on its way.
+// JavaScript. Letters in escapes may be of either case, as in a text
+// upper-cased on its way.
 func decode(b []byte) ([]byte, bool) {
+	if bytes.IndexAny(b, `%&\`) < 0 {
+		return b, false
+	}
 	out := make([]byte, 0, len(b))
 	changed := false
 	for i := 0; i < len(b); {
@@ -110,17 +108,9 @@ func backslash(out, b []byte, i int) (_ []byte, n int) {
 		}
 		return out, 0
 	}
-	switch c := b[i+1]; c {
-	case '"', '\'', '\\', '/':
-		return append(out, c), 2
-	case 'n':
-		return append(out, '\n'), 2
-	case 't':
-		return append(out, '\t'), 2
-	case 'r':
-		return append(out, '\r'), 2
-	case 'b', 'f': // controls: the next reading drops them
-		return append(out, 0), 2
+	// \b and \f are controls, which the next reading drops.
+	if k := strings.IndexByte(`"'\/ntrbf`, b[i+1]); k >= 0 {
+		return append(out, "\"'\\/\n\t\r\x00\x00"[k]), 2
 	}
 	return out, 0
 }
@@ -169,13 +159,13 @@ func utf16At(out, b []byte, i, introLen int, intro string) (_ []byte, n int) {
 // needs.
 func reference(out, b []byte, i int) (_ []byte, n int) {
 	if i+2 < len(b) && b[i+1] == '#' {
-		digits, base, j := 10, uint32(10), i+2
+		base, j := uint32(10), i+2
 		if b[j]|0x20 == 'x' {
-			digits, base, j = 16, 16, j+1
+			base, j = 16, j+1
 		}
 		var v uint32
 		start := j
-		for ; j < len(b) && j-start < 40 && (isHex(b[j]) && digits == 16 || '0' <= b[j] && b[j] <= '9'); j++ {
+		for ; j < len(b) && j-start < 40 && (isHex(b[j]) && base == 16 || '0' <= b[j] && b[j] <= '9'); j++ {
 			v = min(v*base+uint32(unhex(b[j])), utf8.MaxRune+1)
 		}
 		if j == start || v > utf8.MaxRune || utf16.IsSurrogate(rune(v)) {

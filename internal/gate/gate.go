@@ -32,6 +32,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -110,31 +111,26 @@ func (g *Gate) Pass(text string) string {
 	if len(text) > MaxLen {
 		return fmt.Sprintf("[withheld: %d bytes, more than the %d read]", len(text), MaxLen)
 	}
-	if k := g.matcher().find(text); k != none {
-		return fmt.Sprintf("[withheld: %d bytes that repeat %s]", len(text), k)
-	}
-	return text
+	return g.matcher().withhold(text, text)
 }
 
 // Quote is Pass for text shown in an error or a log line: at most MaxQuote
-// characters of it, with "…" when it was cut.
+// characters of it, with "…" when it was cut. A cut can leave an escape half
+// written, so the part shown is held to the rule too.
 func (g *Gate) Quote(text string) string {
-	passed := g.Pass(text)
-	if passed != text || utf8.RuneCountInString(text) <= MaxQuote {
+	end, n := 0, 0
+	for ; end < len(text) && n < MaxQuote; n++ {
+		_, size := utf8.DecodeRuneInString(text[end:])
+		end += size
+	}
+	if end == len(text) || len(text) > MaxLen {
+		return g.Pass(text)
+	}
+	m := g.matcher()
+	if passed := m.withhold(text, text); passed != text {
 		return passed
 	}
-	end := 0
-	for range MaxQuote {
-		_, n := utf8.DecodeRuneInString(text[end:])
-		end += n
-	}
-	cut := text[:end]
-	// A cut can leave an escape half written; the part shown is held to
-	// the same rule.
-	if k := g.matcher().find(cut); k != none {
-		return fmt.Sprintf("[withheld: %d bytes that repeat %s]", len(text), k)
-	}
-	return cut + "…"
+	return m.withhold(text, text[:end]) + "…"
 }
 
 // Err is Quote of an error's text, "" for nil.
@@ -155,53 +151,51 @@ func (g *Gate) matcher() *matcher {
 	return g.m
 }
 
-// matcher holds every run to look for, folded (see fold), by length: 8
-// bytes as one uint64, 16 as two; texts shorter than their run are looked
-// for whole.
+// matcher holds every run to look for, folded (see fold): 8 bytes as one
+// number, 16 as two, and texts shorter than their run whole. A bit per hash
+// of a run's first 8 bytes spares most positions a map lookup.
 type matcher struct {
 	runs8  map[uint64]kind
 	runs16 map[[2]uint64]kind
 	whole  map[string]kind
+	bits   []uint64
 }
 
+const hashBits = 20
+
 func build(secrets, tokens, public []string) *matcher {
-	m := &matcher{runs8: map[uint64]kind{}, runs16: map[[2]uint64]kind{}, whole: map[string]kind{}}
-	// Every secret as written and with its own escapes decoded (a layer
-	// that decodes an echo decodes those too), and its Base64 forms.
-	var forms []string
+	m := &matcher{runs8: map[uint64]kind{}, runs16: map[[2]uint64]kind{}, whole: map[string]kind{}, bits: make([]uint64, 1<<hashBits/64)}
 	for _, s := range secrets {
-		forms = append(forms, s)
+		m.addRuns(s, SecretRun, secret)
 		if len(s) >= SecretRun {
-			forms = append(forms, base64Forms(s)...)
-		}
-		for b, changed, layer := []byte(s), true, 0; changed && layer < Layers; layer++ {
-			if b, changed = decode(visible(b)); changed {
-				forms = append(forms, string(b))
+			for _, f := range base64Forms(s) {
+				m.addRuns(f, SecretRun, secret)
 			}
 		}
-	}
-	for _, s := range forms {
-		m.addRuns(s, SecretRun, secret)
+		// With its own escapes decoded: a layer that decodes an echo
+		// decodes those too.
+		for b, changed, layer := []byte(s), true, 0; changed && layer < Layers; layer++ {
+			if b, changed = decode(visible(b)); changed {
+				m.addRuns(string(b), SecretRun, secret)
+			}
+		}
 	}
 	for _, t := range tokens {
 		m.addRuns(t, TokenRun, token)
 	}
 	for _, p := range public {
-		if v := view(p); !holdsWhole(v, secrets) {
-			m.removeRuns(v)
+		v := view(p)
+		if slices.ContainsFunc(secrets, func(s string) bool { return bytes.Contains(v, view(s)) }) {
+			continue // holds a whole secret: no cover
+		}
+		for i := 0; i+8 <= len(v); i++ {
+			delete(m.runs8, le(v, i))
+			if i+16 <= len(v) {
+				delete(m.runs16, [2]uint64{le(v, i), le(v, i+8)})
+			}
 		}
 	}
 	return m
-}
-
-// holdsWhole reports whether v, a view of public text, holds a whole secret.
-func holdsWhole(v []byte, secrets []string) bool {
-	for _, s := range secrets {
-		if bytes.Contains(v, view(s)) {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *matcher) addRuns(s string, n int, k kind) {
@@ -213,6 +207,8 @@ func (m *matcher) addRuns(s string, n int, k kind) {
 		return
 	}
 	for i := 0; i+n <= len(v); i++ {
+		h := hash(le(v, i))
+		m.bits[h/64] |= 1 << (h % 64)
 		if n == SecretRun {
 			m.runs8[le(v, i)] = k
 		} else {
@@ -221,50 +217,39 @@ func (m *matcher) addRuns(s string, n int, k kind) {
 	}
 }
 
-func (m *matcher) removeRuns(p []byte) {
-	for i := 0; i+SecretRun <= len(p); i++ {
-		delete(m.runs8, le(p, i))
-	}
-	for i := 0; i+TokenRun <= len(p); i++ {
-		delete(m.runs16, [2]uint64{le(p, i), le(p, i+8)})
-	}
-}
-
-// find reads text as it is, then decoded layer by layer, and returns what
-// the first reading that holds a run repeats.
-func (m *matcher) find(text string) kind {
-	if len(m.runs8)+len(m.runs16)+len(m.whole) == 0 {
-		return none
-	}
-	b := []byte(text)
-	var v []byte
-	for layer := 0; ; layer++ {
+// withhold returns shown, or the note that withholds text when shown
+// repeats a run: read as it is, then decoded layer by layer.
+func (m *matcher) withhold(text, shown string) string {
+	b := []byte(shown)
+	v := make([]byte, 0, len(b))
+	for layer := 0; len(m.runs8)+len(m.runs16)+len(m.whole) > 0; layer++ {
 		b = visible(b)
 		v = fold(v[:0], b)
 		if k := m.scan(v); k != none {
-			return k
+			return fmt.Sprintf("[withheld: %d bytes that repeat %s]", len(text), k)
 		}
-		var changed bool
+		changed := false
 		if layer == Layers {
-			return none
+			break
 		}
 		if b, changed = decode(b); !changed {
-			return none
+			break
 		}
 	}
+	return shown
 }
 
 func (m *matcher) scan(v []byte) kind {
-	if len(m.runs8) > 0 {
-		for i := 0; i+8 <= len(v); i++ {
-			if k := m.runs8[le(v, i)]; k != none {
-				return k
-			}
+	for i := 0; i+8 <= len(v); i++ {
+		x := le(v, i)
+		if h := hash(x); m.bits[h/64]&(1<<(h%64)) == 0 {
+			continue
 		}
-	}
-	if len(m.runs16) > 0 {
-		for i := 0; i+16 <= len(v); i++ {
-			if k := m.runs16[[2]uint64{le(v, i), le(v, i+8)}]; k != none {
+		if k := m.runs8[x]; k != none {
+			return k
+		}
+		if i+16 <= len(v) {
+			if k := m.runs16[[2]uint64{x, le(v, i+8)}]; k != none {
 				return k
 			}
 		}
@@ -277,8 +262,9 @@ func (m *matcher) scan(v []byte) kind {
 	return none
 }
 
-// le reads 8 bytes of b from i as a number.
+// le reads 8 bytes of b from i as a number, and hash spreads it.
 func le(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+func hash(x uint64) uint64      { return x * 0x9e3779b97f4a7c15 >> (64 - hashBits) }
 
 // view is s as runs are compared: what renders, folded.
 func view(s string) []byte { return fold(nil, visible([]byte(s))) }

@@ -311,7 +311,7 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 	logger{}.Debug(ctx, "FACEKI provider configured", map[string]any{
 		"base_url": p.gate.Quote(s.baseURL), "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
-		"unknown": fmt.Sprint(keys(s.unknown)), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
+		"unknown": fmt.Sprint(s.unknown), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
 		"token_cache": s.tokenCache, "token_cache_dir": p.gate.Quote(cacheDir),
 	})
 	resp.EphemeralResourceData = data
@@ -457,14 +457,6 @@ func userAgent(version, cliVersion string) string {
 		cliVersion = "unknown"
 	}
 	return fmt.Sprintf("terraform-provider-faceki/%s (+https://registry.terraform.io/providers/faceki/faceki) Terraform/%s", version, cliVersion)
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func (p *FacekiProvider) Resources(context.Context) []func() resource.Resource { return nil }

@@ -29,8 +29,7 @@ import (
 )
 
 // The credentials the command accepts when neither its flags nor the
-// environment name any. Like the package's defaults, they share no run of 8
-// characters (see emulator.SharedRun).
+// environment name any.
 const (
 	demoClientID     = "demo-client-id"
 	demoClientSecret = "demo-not-a-real-secret"
