@@ -232,7 +232,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopback(u.Hostname()) {
 			return nil, &ConfigError{Field: "base_url", Msg: "uses plain http:// to a host that is not loopback; FACEKI requires https:// (http:// is allowed only to localhost, for the emulator)"}
 		}
 	default:
@@ -253,7 +253,9 @@ func redactURL(u *url.URL) string {
 	return c.String()
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports a host name or address of this machine: where the
+// emulator runs, never FACEKI.
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -76,7 +76,8 @@ func TestCLI_hostile(t *testing.T) {
 	unavailable503 := emulator.TooManyRequests("3600")
 	unavailable503.Status = http.StatusServiceUnavailable
 	scenarios := []hostileScenario{
-		{name: "connection refused", baseURL: closedPort, want: match("Cannot reach FACEKI", "connection refused", "(after 4 attempts)", "HTTPS_PROXY"), bound: fast, requests: 0},
+		{name: "connection refused", baseURL: closedPort, want: match("Cannot reach FACEKI", "connection refused", "(after 4 attempts)", "HTTPS_PROXY",
+			"base_url is a loopback address", "if it is the FACEKI emulator, start it there first (faceki-emulator -listen 127.0.0.1:"), bound: fast, requests: 0},
 		{name: "timeout", faults: repeat(emulator.Hang(time.Minute), attempts), want: match("Cannot reach FACEKI", "no answer within request_timeout (2s)"), bound: worst, requests: attempts},
 		{name: "503 then success", faults: []emulator.Fault{emulator.Unavailable}, ok: true, bound: fast, requests: 3},
 		{name: "429 Retry-After then success", faults: []emulator.Fault{emulator.TooManyRequests("1")}, ok: true, bound: fast + time.Second, requests: 3},
@@ -93,7 +94,8 @@ func TestCLI_hostile(t *testing.T) {
 		{name: "missing token", faults: []emulator.Fault{emulator.MissingToken}, want: match("Unexpected response from FACEKI", "no data.access_token"), bound: cliSlack, requests: 1},
 		{name: "responseCode 1000", faults: []emulator.Fault{emulator.InternalError}, want: match("FACEKI reported an error", "responseCode 1000 INTERNAL_SYSTEM_ERROR"), bound: cliSlack, requests: 1},
 		{name: "wrong secret 401", secret: testSecret + "x",
-			want: match("FACEKI rejected the client credentials", `HTTP 401, message "Invalid client credentials"`, "Check client_id and client_secret"), bound: cliSlack, requests: 1},
+			want: match("FACEKI rejected the client credentials", `HTTP 401, message "Invalid client credentials"`, "Check client_id and client_secret",
+				"if it is the FACEKI emulator, it accepts the client ID and secret of its own FACEKI_CLIENT_ID", "its log says why it refused"), bound: cliSlack, requests: 1},
 		{name: "HTTP 200 carrying a 401 body", faults: []emulator.Fault{emulator.OK401},
 			want: match("FACEKI rejected the client credentials", `HTTP 200, statusCode 401, message "Invalid client credentials"`, "Check client_id and client_secret"), bound: cliSlack, requests: 1},
 		{name: "422 body", faults: []emulator.Fault{{Name: "422", Status: http.StatusUnprocessableEntity, Body: `{"status":false,"message":"client secret is required","statusCode":422,"data":{}}`}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,6 +27,42 @@ func addError(diags *diag.Diagnostics, err error) {
 }
 
 func describe(err error) (summary, detail, attr string) {
+	summary, detail, attr = describeKind(err)
+	if hint := emulatorHint(err); hint != "" {
+		detail += "\n\n" + hint
+	}
+	return summary, detail, attr
+}
+
+// emulatorHint speaks of the FACEKI emulator when the request went to a
+// loopback address, where the real FACEKI never is.
+func emulatorHint(err error) string {
+	var apiErr *faceki.APIError
+	var netErr *faceki.TransportError
+	var where string
+	switch {
+	case errors.As(err, &netErr):
+		where = netErr.URL
+	case errors.As(err, &apiErr):
+		where = apiErr.URL
+	}
+	u, perr := url.Parse(where)
+	if perr != nil || where == "" || !faceki.IsLoopback(u.Hostname()) {
+		return ""
+	}
+	switch {
+	case netErr != nil:
+		return fmt.Sprintf("base_url is a loopback address (%s): if it is the FACEKI emulator, start it there first "+
+			"(faceki-emulator -listen %s).", u.Host, u.Host)
+	case apiErr.Kind == faceki.KindCredentials:
+		return "base_url is a loopback address: if it is the FACEKI emulator, it accepts the client ID and secret of " +
+			"its own FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET (or its -client-id and -client-secret flags), and each " +
+			"-client ID with that secret; its log says why it refused this request."
+	}
+	return "base_url is a loopback address: if it is the FACEKI emulator, its log says what it answered and why."
+}
+
+func describeKind(err error) (summary, detail, attr string) {
 	var (
 		cfgErr  *faceki.ConfigError
 		apiErr  *faceki.APIError

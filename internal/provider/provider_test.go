@@ -573,3 +573,26 @@ func TestInvalidBaseURLSaysItOnce(t *testing.T) {
 		t.Errorf("detail = %q\nwant it to start with %q", d, want)
 	}
 }
+
+// TestEmulatorHint: an error from a loopback base_url speaks of the FACEKI
+// emulator, where the real FACEKI never is; one from FACEKI does not.
+func TestEmulatorHint(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&faceki.TransportError{Op: "token request", URL: "http://127.0.0.1:8808/auth/api/access-token", Msg: "connection refused"},
+			"base_url is a loopback address (127.0.0.1:8808): if it is the FACEKI emulator, start it there first (faceki-emulator -listen 127.0.0.1:8808)."},
+		{&faceki.APIError{Kind: faceki.KindCredentials, Op: "token request", HTTPStatus: 401, URL: "http://localhost:1/auth/api/access-token"},
+			"its own FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET"},
+		{&faceki.APIError{Kind: faceki.KindRequest, Op: "token request", HTTPStatus: 404, URL: "http://[::1]:1/x/auth/api/access-token"},
+			"if it is the FACEKI emulator, its log says what it answered and why."},
+		{&faceki.TransportError{Op: "token request", URL: "https://sdk.faceki.com/auth/api/access-token", Msg: "timeout"}, ""},
+		{&faceki.APIError{Kind: faceki.KindCredentials, Op: "token request", HTTPStatus: 401, URL: "https://sdk.faceki.com/auth/api/access-token"}, ""},
+	} {
+		_, detail, _ := describe(tc.err)
+		if tc.want == "" && strings.Contains(detail, "emulator") || !strings.Contains(detail, tc.want) {
+			t.Errorf("%v:\n%s\nwant %q", tc.err, detail, tc.want)
+		}
+	}
+}
