@@ -2,6 +2,7 @@ package provider
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,13 @@ func TestPagesStayReadable(t *testing.T) {
 		if len(b) >= limit {
 			t.Errorf("%s has %d bytes, want fewer than %d: move details to a linked page", path[len("../../"):], len(b), limit)
 		}
+	}
+	// DESIGN.md states promises and their bounds; mechanism is in the code.
+	b, err := os.ReadFile("../../DESIGN.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if words := len(strings.Fields(string(b))); words >= 900 {
+		t.Errorf("DESIGN.md has %d words, want fewer than 900: state what is promised, not how", words)
 	}
 }
