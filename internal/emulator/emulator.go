@@ -6,6 +6,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -91,15 +92,9 @@ type Emulator struct {
 
 // New returns an emulator with opts.
 func New(opts Options) *Emulator {
-	if opts.ClientID == "" {
-		opts.ClientID = DefaultClientID
-	}
-	if opts.ClientSecret == "" {
-		opts.ClientSecret = DefaultClientSecret
-	}
-	if opts.ExpiresIn == 0 {
-		opts.ExpiresIn = time.Hour
-	}
+	opts.ClientID = cmp.Or(opts.ClientID, DefaultClientID)
+	opts.ClientSecret = cmp.Or(opts.ClientSecret, DefaultClientSecret)
+	opts.ExpiresIn = cmp.Or(opts.ExpiresIn, time.Hour)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

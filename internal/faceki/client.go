@@ -10,6 +10,7 @@
 package faceki
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -126,10 +127,7 @@ type Client struct {
 
 // NewClient validates cfg and builds a client. It makes no request.
 func NewClient(cfg Config) (*Client, error) {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	base, err := ParseBaseURL(cfg.BaseURL)
+	base, err := ParseBaseURL(cmp.Or(cfg.BaseURL, DefaultBaseURL))
 	if err != nil {
 		return nil, err
 	}
@@ -139,31 +137,18 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.ClientSecret == "" {
 		return nil, &ConfigError{Field: "client_secret", Msg: "must not be empty"}
 	}
-	switch cfg.TokenEndpoint {
-	case "":
-		cfg.TokenEndpoint = EndpointAccessToken
-	case EndpointAccessToken, EndpointGenerateToken:
-	default:
+	cfg.TokenEndpoint = cmp.Or(cfg.TokenEndpoint, EndpointAccessToken)
+	if cfg.TokenEndpoint != EndpointAccessToken && cfg.TokenEndpoint != EndpointGenerateToken {
 		return nil, &ConfigError{Field: "token_endpoint", Msg: fmt.Sprintf("must be %q or %q", EndpointAccessToken, EndpointGenerateToken)}
-	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
 	}
 	if cfg.MaxRetries > MaxMaxRetries {
 		return nil, &ConfigError{Field: "max_retries", Msg: fmt.Sprintf("must be between 0 and %d", MaxMaxRetries)}
 	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = DefaultRequestTimeout
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "terraform-provider-faceki"
-	}
-	if cfg.Cache == nil {
-		cfg.Cache = NewTokenCache()
-	}
-	if cfg.Gate == nil {
-		cfg.Gate = gate.New()
-	}
+	cfg.MaxRetries = max(cfg.MaxRetries, 0)
+	cfg.RequestTimeout = cmp.Or(max(cfg.RequestTimeout, 0), DefaultRequestTimeout)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, "terraform-provider-faceki")
+	cfg.Cache = cmp.Or(cfg.Cache, NewTokenCache())
+	cfg.Gate = cmp.Or(cfg.Gate, gate.New())
 	cfg.Gate.AddSecret(cfg.ClientSecret)
 	// The ID is not secret: a run of the secret that is also in it (they
 	// often share a prefix) is no repeat.

@@ -179,10 +179,6 @@ func keySalt(acct Account) []byte {
 	return appendField(b, acct.ClientID)
 }
 
-// Path is the account's token file, for tests and logs. Its name is a hash:
-// it names no account.
-func (s *FileStore) Path() string { return s.path }
-
 // fileToken is the sealed JSON.
 type fileToken struct {
 	AccessToken string `json:"access_token"`

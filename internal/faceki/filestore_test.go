@@ -95,11 +95,11 @@ func fsEntries(t testing.TB, dir string) []string {
 // file when lock is set): no temporary file left behind, no second file.
 func fsWantOnly(t testing.TB, s *FileStore, lock bool) {
 	t.Helper()
-	want := []string{filepath.Base(s.Path())}
+	want := []string{filepath.Base(s.path)}
 	if lock {
-		want = append(want, filepath.Base(s.Path())+".lock")
+		want = append(want, filepath.Base(s.path)+".lock")
 	}
-	got := fsEntries(t, filepath.Dir(s.Path()))
+	got := fsEntries(t, filepath.Dir(s.path))
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("directory holds %q, want %q", got, want)
 	}
@@ -142,24 +142,24 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	}
 	fsWantOnly(t, s, false)
 
-	name := filepath.Base(s.Path())
+	name := filepath.Base(s.path)
 	if len(name) != 64+len(".token") || !strings.HasSuffix(name, ".token") || strings.Trim(strings.TrimSuffix(name, ".token"), "0123456789abcdef") != "" {
 		t.Fatalf("file name %q is not <64 lower-case hex>.token", name)
 	}
-	first := fsReadFile(t, s.Path())
+	first := fsReadFile(t, s.path)
 	if !bytes.HasPrefix(first, []byte("FKTC\x01")) {
 		t.Fatalf("file starts with %q, want FKTC\\x01", first[:5])
 	}
 	// Same token again: a fresh nonce, so other bytes.
 	fsSave(t, s, in)
-	second := fsReadFile(t, s.Path())
+	second := fsReadFile(t, s.path)
 	if bytes.Equal(first[5:17], second[5:17]) || bytes.Equal(first, second) {
 		t.Fatal("two writes of one token used the same nonce")
 	}
 	fsWantHit(t, s, fsJWT)
 
 	// Another store for the same account (another process) reads it too.
-	fsWantHit(t, fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret)), fsJWT)
+	fsWantHit(t, fsOpen(t, filepath.Dir(s.path), fsAccount(fsSecret)), fsJWT)
 }
 
 func TestFileStoreOpenRefusesEmptyCredentials(t *testing.T) {
@@ -182,7 +182,7 @@ func TestFileStoreWrongAccountIsMiss(t *testing.T) {
 	dir := t.TempDir()
 	s := fsOpen(t, dir, fsAccount(fsSecret))
 	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
-	sealed := fsReadFile(t, s.Path())
+	sealed := fsReadFile(t, s.path)
 
 	others := map[string]Account{
 		"other secret":   fsAccount(fsSecret + "x"),
@@ -192,17 +192,17 @@ func TestFileStoreWrongAccountIsMiss(t *testing.T) {
 	}
 	for what, acct := range others {
 		o := fsOpen(t, dir, acct)
-		if o.Path() == s.Path() {
+		if o.path == s.path {
 			t.Fatalf("%s: same file name as the original account", what)
 		}
 		fsWantMiss(t, o, what)
-		fsWriteFile(t, o.Path(), sealed)
+		fsWriteFile(t, o.path, sealed)
 		fsWantMiss(t, o, what+", file copied to its name")
 	}
 	// Same account, same name, file from another secret: key differs.
 	o := fsOpen(t, dir, fsAccount("another secret"))
 	fsSave(t, o, fsToken("other-token", time.Now().Add(time.Hour)))
-	fsWriteFile(t, s.Path(), fsReadFile(t, o.Path()))
+	fsWriteFile(t, s.path, fsReadFile(t, o.path))
 	fsWantMiss(t, s, "file sealed with another secret under this account's name")
 }
 
@@ -211,7 +211,7 @@ func TestFileStoreDamagedFileIsMiss(t *testing.T) {
 	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
 	tok := fsToken(fsJWT, time.Now().Add(time.Hour))
 	fsSave(t, s, tok)
-	good := fsReadFile(t, s.Path())
+	good := fsReadFile(t, s.path)
 	n := len(good)
 
 	// Save must bring back a working file after every miss.
@@ -220,27 +220,27 @@ func TestFileStoreDamagedFileIsMiss(t *testing.T) {
 		fsWantMiss(t, s, why)
 		fsSave(t, s, tok)
 		fsWantHit(t, s, fsJWT)
-		good = fsReadFile(t, s.Path())
+		good = fsReadFile(t, s.path)
 	}
 
 	// magic, version, nonce start and end, ciphertext start and middle, tag.
 	for _, pos := range []int{0, 3, 4, 5, 16, 17, 18, n / 2, n - 17, n - 16, n - 1} {
 		b := bytes.Clone(good)
 		b[pos] ^= 0x01
-		fsWriteFile(t, s.Path(), b)
+		fsWriteFile(t, s.path, b)
 		recovers(fmt.Sprintf("byte %d of %d flipped", pos, n))
 	}
 	for _, l := range []int{0, 1, 4, 5, 17, 17 + 16, n - 16, n - 1} {
-		fsWriteFile(t, s.Path(), good[:l])
+		fsWriteFile(t, s.path, good[:l])
 		recovers(fmt.Sprintf("truncated to %d of %d bytes", l, n))
 	}
-	fsWriteFile(t, s.Path(), append(bytes.Clone(good), 0))
+	fsWriteFile(t, s.path, append(bytes.Clone(good), 0))
 	recovers("one byte appended")
 
 	plainJSON := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_at":%q}`, fsJWT, tok.ExpiresAt.Format(time.RFC3339Nano))
 	seal := func(plain string, version byte) []byte {
 		nonce := make([]byte, nonceSize)
-		return s.aead.Seal(append([]byte("FKTC"+string(version)), nonce...), nonce, []byte(plain), []byte(filepath.Base(s.Path())))
+		return s.aead.Seal(append([]byte("FKTC"+string(version)), nonce...), nonce, []byte(plain), []byte(filepath.Base(s.path)))
 	}
 	for what, b := range map[string][]byte{
 		"garbage":                  bytes.Repeat([]byte{0xA5}, 300),
@@ -254,19 +254,19 @@ func TestFileStoreDamagedFileIsMiss(t *testing.T) {
 		"sealed JSON, bad expiry":  seal(fmt.Sprintf(`{"access_token":%q,"expires_at":"tomorrow"}`, fsJWT), fileVersion),
 		"sealed, padded over size": seal(plainJSON+strings.Repeat(" ", maxFileSize), fileVersion),
 	} {
-		fsWriteFile(t, s.Path(), b)
+		fsWriteFile(t, s.path, b)
 		recovers(what)
 	}
 	// A well-formed file of the current format does load: the cases above
 	// fail for the reason named, not for a mistake in seal.
-	fsWriteFile(t, s.Path(), seal(plainJSON, fileVersion))
+	fsWriteFile(t, s.path, seal(plainJSON, fileVersion))
 	fsWantHit(t, s, fsJWT)
 
 	// A directory where the file should be.
-	if err := os.Remove(s.Path()); err != nil {
+	if err := os.Remove(s.path); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(s.Path(), 0o700); err != nil {
+	if err := os.Mkdir(s.path, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	fsWantMiss(t, s, "a directory at the file's path")
@@ -279,10 +279,10 @@ func TestFileStoreDamagedFileIsMiss(t *testing.T) {
 	} else if strings.Contains(err.Error(), fsJWT) {
 		t.Fatalf("Save's error holds the token: %v", err)
 	}
-	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 1 {
+	if got := fsEntries(t, filepath.Dir(s.path)); len(got) != 1 {
 		t.Fatalf("failed Save left %q", got)
 	}
-	if err := os.Remove(s.Path()); err != nil {
+	if err := os.Remove(s.path); err != nil {
 		t.Fatal(err)
 	}
 	fsSave(t, s, tok)
@@ -301,7 +301,7 @@ func TestFileStoreExpired(t *testing.T) {
 	if _, ok := s.Load(exp); ok {
 		t.Fatal("Load at exactly ExpiresAt: hit, want a miss")
 	}
-	if _, err := os.Lstat(s.Path()); !os.IsNotExist(err) {
+	if _, err := os.Lstat(s.path); !os.IsNotExist(err) {
 		t.Fatalf("expired file still there (Lstat: %v)", err)
 	}
 
@@ -309,7 +309,7 @@ func TestFileStoreExpired(t *testing.T) {
 	if _, ok := s.Load(exp.Add(time.Hour)); ok {
 		t.Fatal("Load after expiry: hit")
 	}
-	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+	if got := fsEntries(t, filepath.Dir(s.path)); len(got) != 0 {
 		t.Fatalf("expired file not removed: %q", got)
 	}
 
@@ -317,7 +317,7 @@ func TestFileStoreExpired(t *testing.T) {
 	if err := s.Save(Token{AccessToken: fsJWT, TokenType: "Bearer"}); err != nil {
 		t.Fatalf("Save without expiry: %v", err)
 	}
-	if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+	if got := fsEntries(t, filepath.Dir(s.path)); len(got) != 0 {
 		t.Fatalf("Save without expiry wrote %q", got)
 	}
 	if err := s.Save(Token{ExpiresAt: exp}); err == nil {
@@ -351,7 +351,7 @@ func TestFileStoreCapsLife(t *testing.T) {
 		if strings.Contains(err.Error(), tc.tok.AccessToken) {
 			t.Errorf("the error quotes the token: %v", err)
 		}
-		if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+		if got := fsEntries(t, filepath.Dir(s.path)); len(got) != 0 {
 			t.Fatalf("refused Save wrote %q", got)
 		}
 	}
@@ -365,7 +365,7 @@ func TestFileStoreCapsLife(t *testing.T) {
 		fsToken(hourJWT, now.Add(2*time.Hour))} {
 		fsSeal(t, s, tok)
 		fsWantMiss(t, s, "a file claiming life until "+tok.ExpiresAt.String())
-		if got := fsEntries(t, filepath.Dir(s.Path())); len(got) != 0 {
+		if got := fsEntries(t, filepath.Dir(s.path)); len(got) != 0 {
 			t.Fatalf("a file claiming too long a life was left: %q", got)
 		}
 	}
@@ -382,7 +382,7 @@ func fsSeal(t *testing.T, s *FileStore, tok Token) {
 		t.Fatal(err)
 	}
 	nonce := make([]byte, nonceSize)
-	fsWriteFile(t, s.Path(), s.aead.Seal(append([]byte(fileMagic+string(rune(fileVersion))), nonce...), nonce, plain, []byte(s.name)))
+	fsWriteFile(t, s.path, s.aead.Seal(append([]byte(fileMagic+string(rune(fileVersion))), nonce...), nonce, plain, []byte(s.name)))
 }
 
 func TestFileStoreForget(t *testing.T) {
@@ -401,7 +401,7 @@ func TestFileStoreForget(t *testing.T) {
 	if err := s.Forget(fsJWT); err != nil {
 		t.Fatalf("Forget: %v", err)
 	}
-	if _, err := os.Lstat(s.Path()); !os.IsNotExist(err) {
+	if _, err := os.Lstat(s.path); !os.IsNotExist(err) {
 		t.Fatalf("Forget left the file (Lstat: %v)", err)
 	}
 	if err := s.Forget(fsJWT); err != nil {
@@ -573,12 +573,12 @@ func TestFileStoreLock(t *testing.T) {
 	if err != nil {
 		t.Fatal("first Lock failed")
 	}
-	if _, err := os.Lstat(s.Path() + ".lock"); err != nil {
+	if _, err := os.Lstat(s.path + ".lock"); err != nil {
 		t.Fatalf("no lock file beside the token file: %v", err)
 	}
 
 	const wait = 300 * time.Millisecond
-	other := fsOpen(t, filepath.Dir(s.Path()), fsAccount(fsSecret))
+	other := fsOpen(t, filepath.Dir(s.path), fsAccount(fsSecret))
 	start := time.Now()
 	if u, err := other.Lock(context.Background(), time.Now().Add(wait)); !errors.Is(err, ErrLockBusy) {
 		u()

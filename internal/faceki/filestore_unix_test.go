@@ -33,7 +33,7 @@ func TestFileStorePermissions(t *testing.T) {
 		}
 	}
 	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
-	if m := fsMode(t, s.Path()); m != 0o600 {
+	if m := fsMode(t, s.path); m != 0o600 {
 		t.Errorf("token file mode %v, want -rw-------", m)
 	}
 	unlock, err := s.Lock(context.Background(), time.Now().Add(time.Second))
@@ -41,7 +41,7 @@ func TestFileStorePermissions(t *testing.T) {
 		t.Fatal("Lock failed")
 	}
 	unlock()
-	if m := fsMode(t, s.Path()+".lock"); m != 0o600 {
+	if m := fsMode(t, s.path+".lock"); m != 0o600 {
 		t.Errorf("lock file mode %v, want -rw-------", m)
 	}
 	// An existing, private directory is used as it is.
@@ -125,11 +125,11 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 	fsSave(t, s, fsToken(fsJWT, time.Now().Add(time.Hour)))
 	fsWantHit(t, s, fsJWT)
 	target := filepath.Join(t.TempDir(), "elsewhere")
-	if err := os.Rename(s.Path(), target); err != nil {
+	if err := os.Rename(s.path, target); err != nil {
 		t.Fatal(err)
 	}
 	sealed := fsReadFile(t, target)
-	if err := os.Symlink(target, s.Path()); err != nil {
+	if err := os.Symlink(target, s.path); err != nil {
 		t.Fatal(err)
 	}
 
@@ -138,7 +138,7 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsSave(t, s, fsToken("newer", time.Now().Add(time.Hour)))
-	if m := fsMode(t, s.Path()); !m.IsRegular() {
+	if m := fsMode(t, s.path); !m.IsRegular() {
 		t.Fatalf("after Save the token path has mode %v, want a regular file", m)
 	}
 	if got := fsReadFile(t, target); string(got) != string(sealed) {
@@ -147,7 +147,7 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 	fsWantHit(t, s, "newer")
 
 	// Nor is the lock file followed.
-	if err := os.Symlink(target, s.Path()+".lock"); err != nil {
+	if err := os.Symlink(target, s.path+".lock"); err != nil {
 		t.Fatal(err)
 	}
 	if unlock, err := s.Lock(context.Background(), time.Now().Add(50*time.Millisecond)); err == nil || errors.Is(err, ErrLockBusy) {
@@ -160,7 +160,7 @@ func TestFileStoreSymlinkedTokenFile(t *testing.T) {
 func TestFileStoreFIFOIsMiss(t *testing.T) {
 	t.Parallel()
 	s := fsOpen(t, t.TempDir(), fsAccount(fsSecret))
-	if err := syscall.Mkfifo(s.Path(), 0o600); err != nil {
+	if err := syscall.Mkfifo(s.path, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	done := make(chan bool)

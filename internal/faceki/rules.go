@@ -58,7 +58,7 @@ func (c *Client) KYCRules(ctx context.Context) (Rules, error) {
 		return Rules{}, err
 	}
 	rules, err := c.kycRules(ctx, tok)
-	if !isRefused(err) {
+	if !IsKind(err, KindUnauthorized) {
 		return rules, err
 	}
 	c.dropShared(tok)
@@ -68,17 +68,11 @@ func (c *Client) KYCRules(ctx context.Context) (Rules, error) {
 	}
 	rules, err = c.kycRules(ctx, fresh)
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && isRefused(err) {
+	if errors.As(err, &apiErr) && apiErr.Kind == KindUnauthorized {
 		apiErr.Detail = "the access token was refused, and so was a freshly fetched one: the credentials get tokens " +
 			"that this company's KYC rules do not accept"
 	}
 	return rules, err
-}
-
-// isRefused reports a bearer token refused: 401 or 403, in the HTTP status
-// or in the statusCode of FACEKI's body.
-func isRefused(err error) bool {
-	return IsKind(err, KindUnauthorized)
 }
 
 // dropShared removes tok from the shared cache, and from the token file,

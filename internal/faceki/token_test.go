@@ -32,7 +32,7 @@ func lifetimeClient(t *testing.T, baseURL string) *Client {
 // wantNoTokenFile fails when c's token directory holds a token file.
 func wantNoTokenFile(t *testing.T, c *Client) {
 	t.Helper()
-	if _, err := os.Lstat(c.files.Path()); !os.IsNotExist(err) {
+	if _, err := os.Lstat(c.files.path); !os.IsNotExist(err) {
 		t.Errorf("a token file was written (Lstat: %v)", err)
 	}
 }

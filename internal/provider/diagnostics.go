@@ -123,48 +123,47 @@ func shortDuration(d time.Duration) string {
 
 // describeAPIError says, for each kind of FACEKI answer, what to check.
 func describeAPIError(err error, apiErr *faceki.APIError) (summary, detail, attr string) {
-	switch apiErr.Kind {
-	case faceki.KindCredentials:
-		return sumCredentials, fmt.Sprintf("%s.\n\nCheck client_id and client_secret (or %s and %s): "+
-			"copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the "+
-			"FACEKI environment they belong to.", errText(err), EnvClientID, EnvClientSecret), ""
-	case faceki.KindBadRequest:
-		if apiErr.Op != "token request" {
-			return sumIncomplete, fmt.Sprintf("%s.\n\nFACEKI says a parameter is missing or "+
-				"malformed. Check that no proxy between here and base_url (%s) strips the Authorization header.", errText(err), EnvBaseURL), ""
-		}
-		return sumMissingParam, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret "+
-			"(or %s and %s) are set and not empty, and that token_endpoint (%s) is one your FACEKI account supports.",
-			errText(err), EnvClientID, EnvClientSecret, EnvTokenEndpoint), ""
-	case faceki.KindRateLimited:
-		return sumRateLimited, fmt.Sprintf("%s.\n\nWait and run again. Many instances of "+
-			"faceki_access_token share one token per provider configuration, so more instances do not mean more requests; "+
-			"check for other pipelines using the same client_id at the same time.", errText(err)), ""
-	case faceki.KindUnavailable:
-		return sumUnavailable, fmt.Sprintf("%s.\n\nFACEKI, or a gateway or proxy in front of it, could not serve "+
-			"the request. Run again later; if it persists, check FACEKI's status and any proxy set by HTTPS_PROXY, and "+
-			"raise max_retries (%s) for a flaky network.", errText(err), EnvMaxRetries), ""
-	case faceki.KindServer:
-		return sumServerError, fmt.Sprintf("%s.\n\nFACEKI refused the request with the code or message above. "+
-			"If it names your account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again "+
-			"later, and contact FACEKI support with the time and the code if it persists.", errText(err)), ""
-	case faceki.KindExpiredToken:
-		return sumBadResponse, fmt.Sprintf("%s.\n\nFACEKI's tokens live an hour, so a token dead on arrival was not "+
-			"FACEKI's fresh answer: check that base_url (%s) is FACEKI's API (default %s) and that nothing between "+
-			"here and it (a CDN, a caching proxy set by HTTPS_PROXY) caches the token endpoint.", errText(err), EnvBaseURL, faceki.DefaultBaseURL), ""
-	case faceki.KindBadResponse:
-		return sumBadResponse, fmt.Sprintf("%s.\n\nCheck that base_url points at FACEKI's API (default %s), "+
-			"not at a web page or a proxy's error page.", errText(err), faceki.DefaultBaseURL), ""
-	case faceki.KindUnauthorized:
-		return sumTokenRefused, fmt.Sprintf("%s.\n\nCheck that client_id and client_secret belong to "+
-			"the company whose data is read, and that the account may use this API.", errText(err)), ""
-	case faceki.KindNoRules:
-		return sumNoRules, fmt.Sprintf("%s.\n\nFACEKI answered 7001 NO_RULES_FOR_COMPANY: set up "+
-			"verification rules in FACEKI's dashboard (Verification Settings) first.", errText(err)), ""
-	default:
-		return sumRequestFailed, fmt.Sprintf("%s.\n\nCheck base_url (%s): the path FACEKI answered for does not "+
-			"exist there, or a proxy is in the way.", errText(err), EnvBaseURL), ""
+	kind := apiErr.Kind
+	if kind == faceki.KindBadRequest && apiErr.Op != "token request" {
+		kind = -1 // a bearer-token request FACEKI found incomplete
 	}
+	a, ok := advice[kind]
+	if !ok {
+		a = advice[faceki.KindRequest]
+	}
+	return a.summary, errText(err) + ".\n\n" + a.check, ""
+}
+
+// advice is, for each kind of FACEKI answer, the summary and what to check.
+var advice = map[faceki.ErrorKind]struct{ summary, check string }{
+	faceki.KindCredentials: {sumCredentials, "Check client_id and client_secret (or " + EnvClientID + " and " + EnvClientSecret +
+		"): copy both again from the Integration Settings of FACEKI's dashboard, and check that base_url points at the " +
+		"FACEKI environment they belong to."},
+	-1: {sumIncomplete, "FACEKI says a parameter is missing or malformed. Check that no proxy between here and base_url (" +
+		EnvBaseURL + ") strips the Authorization header."},
+	faceki.KindBadRequest: {sumMissingParam, "Check that client_id and client_secret (or " + EnvClientID + " and " +
+		EnvClientSecret + ") are set and not empty, and that token_endpoint (" + EnvTokenEndpoint + ") is one your FACEKI " +
+		"account supports."},
+	faceki.KindRateLimited: {sumRateLimited, "Wait and run again. Many instances of faceki_access_token share one token " +
+		"per provider configuration, so more instances do not mean more requests; check for other pipelines using the " +
+		"same client_id at the same time."},
+	faceki.KindUnavailable: {sumUnavailable, "FACEKI, or a gateway or proxy in front of it, could not serve the request. " +
+		"Run again later; if it persists, check FACEKI's status and any proxy set by HTTPS_PROXY, and raise max_retries (" +
+		EnvMaxRetries + ") for a flaky network."},
+	faceki.KindServer: {sumServerError, "FACEKI refused the request with the code or message above. If it names your " +
+		"account (suspended, limit reached), check it in FACEKI's dashboard; otherwise run again later, and contact " +
+		"FACEKI support with the time and the code if it persists."},
+	faceki.KindExpiredToken: {sumBadResponse, "FACEKI's tokens live an hour, so a token dead on arrival was not FACEKI's " +
+		"fresh answer: check that base_url (" + EnvBaseURL + ") is FACEKI's API (default " + faceki.DefaultBaseURL +
+		") and that nothing between here and it (a CDN, a caching proxy set by HTTPS_PROXY) caches the token endpoint."},
+	faceki.KindBadResponse: {sumBadResponse, "Check that base_url points at FACEKI's API (default " + faceki.DefaultBaseURL +
+		"), not at a web page or a proxy's error page."},
+	faceki.KindUnauthorized: {sumTokenRefused, "Check that client_id and client_secret belong to the company whose data is " +
+		"read, and that the account may use this API."},
+	faceki.KindNoRules: {sumNoRules, "FACEKI answered 7001 NO_RULES_FOR_COMPANY: set up verification rules in FACEKI's " +
+		"dashboard (Verification Settings) first."},
+	faceki.KindRequest: {sumRequestFailed, "Check base_url (" + EnvBaseURL + "): the path FACEKI answered for does not " +
+		"exist there, or a proxy is in the way."},
 }
 
 // warnClock says, once per provider process, that this machine's clock is

@@ -204,68 +204,53 @@ type settings struct {
 // secret and the client ID reach the gate before anything is reported.
 func (m providerModel) resolve(diags *diag.Diagnostics, g *gate.Gate) settings {
 	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
-	fromEnv := map[string]bool{}
-	str := func(attr string, v types.String) string {
+	// get is an attribute's value (literal), else its environment
+	// variable's, held to rule, the rule of the attribute's validator.
+	get := func(attr string, v interface {
+		IsNull() bool
+		IsUnknown() bool
+	}, literal string, rule func(string) error) string {
 		switch {
 		case v.IsUnknown():
 			s.unknown[attr] = true
 			return ""
-		case v.IsNull():
-			fromEnv[attr] = true
-			return os.Getenv(envOf[attr])
+		case !v.IsNull():
+			return literal
 		}
-		return v.ValueString()
-	}
-	s.clientID = str("client_id", m.ClientID)
-	s.clientSecret = str("client_secret", m.ClientSecret)
-	g.AddSecret(s.clientSecret)
-	g.AddPublic(s.clientID)
-	s.baseURL = str("base_url", m.BaseURL)
-	s.tokenEndpoint = str("token_endpoint", m.TokenEndpoint)
-	s.tokenCache = str("token_cache", m.TokenCache)
-	s.tokenCacheDir = str("token_cache_dir", m.TokenCacheDir)
-	timeout := str("request_timeout", m.RequestTimeout)
-	retries := m.MaxRetries.String()
-	switch {
-	case m.MaxRetries.IsUnknown():
-		s.unknown["max_retries"] = true
-		retries = ""
-	case m.MaxRetries.IsNull():
-		fromEnv["max_retries"] = true
-		retries = os.Getenv(EnvMaxRetries)
-	}
-
-	// check applies an attribute's rule to a value from the environment.
-	check := func(attr, value string, ok func(string) error) {
-		if !fromEnv[attr] || value == "" {
-			return
+		env := os.Getenv(envOf[attr])
+		if env == "" || rule == nil {
+			return env
 		}
-		if err := ok(value); err != nil {
+		if err := rule(env); err != nil {
 			diags.AddAttributeError(path.Root(attr), fmt.Sprintf(sumInvalid, attr), fmt.Sprintf(
-				"The environment variable %s is %q: it %s.", envOf[attr], g.Quote(value), errText(err)))
+				"The environment variable %s is %q: it %s.", envOf[attr], g.Quote(env), errText(err)))
 		}
+		return env
 	}
-	check("base_url", s.baseURL, checkBaseURL)
-	check("token_endpoint", s.tokenEndpoint, oneOf(tokenEndpoints))
-	check("token_cache", s.tokenCache, oneOf(tokenCaches))
-	check("request_timeout", timeout, checkTimeout)
-	check("max_retries", retries, checkRetries)
-	if d, err := time.ParseDuration(timeout); err == nil && d > 0 {
+	s.clientID = get("client_id", m.ClientID, m.ClientID.ValueString(), nil)
+	s.clientSecret = get("client_secret", m.ClientSecret, m.ClientSecret.ValueString(), nil)
+	g.AddSecret(s.clientSecret) // before anything is quoted
+	g.AddPublic(s.clientID)
+	s.baseURL = get("base_url", m.BaseURL, m.BaseURL.ValueString(), checkBaseURL)
+	s.tokenEndpoint = get("token_endpoint", m.TokenEndpoint, m.TokenEndpoint.ValueString(), oneOf(tokenEndpoints))
+	s.tokenCache = get("token_cache", m.TokenCache, m.TokenCache.ValueString(), oneOf(tokenCaches))
+	if d, err := time.ParseDuration(get("request_timeout", m.RequestTimeout, m.RequestTimeout.ValueString(), checkTimeout)); err == nil && d > 0 {
 		s.requestTimeout = d
 	}
-	if n, err := strconv.Atoi(retries); err == nil {
+	if n, err := strconv.Atoi(get("max_retries", m.MaxRetries, m.MaxRetries.String(), checkRetries)); err == nil {
 		s.maxRetries = n
 	}
 	// The directory matters only to the file cache: one left in the
 	// environment must not fail a configuration that keeps tokens in memory.
-	if s.tokenCache == tokenCacheFile && s.tokenCacheDir != "" {
-		check("token_cache_dir", s.tokenCacheDir, checkCacheDir)
-		dir, err := expandCacheDir(s.tokenCacheDir)
+	if s.tokenCache == tokenCacheFile {
+		dir, err := expandCacheDir(get("token_cache_dir", m.TokenCacheDir, m.TokenCacheDir.ValueString(), checkCacheDir))
 		if err != nil {
 			diags.AddAttributeError(path.Root("token_cache_dir"), fmt.Sprintf(sumInvalid, "token_cache_dir"),
 				fmt.Sprintf("token_cache_dir %s.", errText(err)))
 		}
 		s.tokenCacheDir = dir
+	} else if m.TokenCacheDir.IsUnknown() {
+		s.unknown["token_cache_dir"] = true
 	}
 	return s
 }

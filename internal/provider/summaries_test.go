@@ -78,6 +78,9 @@ func summaryConstants(t *testing.T) map[string]string {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.ValueSpec:
+				if len(n.Names) == 1 && n.Names[0].Name == "advice" && len(n.Values) == 1 {
+					checkAdvice(t, fset, n.Values[0])
+				}
 				for i, id := range n.Names {
 					if !strings.HasPrefix(id.Name, "sum") || i >= len(n.Values) {
 						continue
@@ -137,6 +140,10 @@ func checkSummaryExpr(t *testing.T, fset *token.FileSet, e ast.Expr) {
 	switch e := e.(type) {
 	case *ast.Ident:
 		return
+	case *ast.SelectorExpr:
+		if e.Sel.Name == "summary" {
+			return // a row of advice, checked there
+		}
 	case *ast.CallExpr:
 		if id, ok := e.Fun.(*ast.Ident); ok && strings.HasPrefix(id.Name, "describe") {
 			return // checked where it returns
@@ -148,6 +155,28 @@ func checkSummaryExpr(t *testing.T, fset *token.FileSet, e ast.Expr) {
 		}
 	}
 	t.Errorf("%s: a diagnostic summary not made from a sum* constant (summaries.go)", fset.Position(e.Pos()))
+}
+
+// checkAdvice holds each row of the advice table to a sum* constant.
+func checkAdvice(t *testing.T, fset *token.FileSet, table ast.Expr) {
+	t.Helper()
+	lit, ok := table.(*ast.CompositeLit)
+	if !ok {
+		t.Fatalf("%s: advice is not a table", fset.Position(table.Pos()))
+	}
+	for _, row := range lit.Elts {
+		var value *ast.CompositeLit
+		if kv, ok := row.(*ast.KeyValueExpr); ok {
+			value, _ = kv.Value.(*ast.CompositeLit)
+		}
+		if value == nil || len(value.Elts) == 0 {
+			t.Errorf("%s: a row of advice without a summary", fset.Position(row.Pos()))
+			continue
+		}
+		if id, ok := value.Elts[0].(*ast.Ident); !ok || !strings.HasPrefix(id.Name, "sum") {
+			t.Errorf("%s: a row of advice whose summary is not a sum* constant (summaries.go)", fset.Position(value.Pos()))
+		}
+	}
 }
 
 // troubleshootingSummaries reads the summaries in backticks from the first
