@@ -57,7 +57,7 @@ func afterANSI(b []byte, i int) int {
 // JavaScript. Letters in escapes may be of either case, as in a text
 // upper-cased on its way.
 func decode(b []byte) ([]byte, bool) {
-	if bytes.IndexAny(b, `%&\`) < 0 {
+	if !bytes.ContainsAny(b, `%&\`) {
 		return b, false
 	}
 	out := make([]byte, 0, len(b))

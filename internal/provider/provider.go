@@ -396,8 +396,8 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 // as the home directory, as other providers' credential-file paths do.
 func expandCacheDir(dir string) (string, error) {
 	rest, ok := strings.CutPrefix(dir, "~")
-	if !ok || checkCacheDir(dir) != nil {
-		return dir, nil
+	if !ok || rest != "" && !os.IsPathSeparator(rest[0]) {
+		return dir, nil // absolute, or refused by checkCacheDir
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
