@@ -11,6 +11,9 @@
 # version comes from time_rotating, which changes at the first apply after
 # rotation_minutes. Run apply on a schedule (here: at least every 15
 # minutes), or readers will get an expired token.
+#
+# hashicorp/aws logs every request and response body, the token among
+# them, at DEBUG: the consumers guide says how to debug without it.
 terraform {
   required_version = ">= 1.11"
   required_providers {

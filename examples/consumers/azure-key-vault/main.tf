@@ -8,6 +8,10 @@
 # time_rotating, which changes at the first apply after rotation_minutes.
 # Run apply on a schedule (here: at least every 15 minutes), or readers
 # will get an expired token.
+#
+# hashicorp/azurerm logs every Key Vault request and response, the token
+# among them, at DEBUG, whatever TF_LOG_PROVIDER_AZURERM says: the
+# consumers guide says how to debug without it.
 terraform {
   required_version = ">= 1.11"
   required_providers {

@@ -9,6 +9,9 @@
 # rotation_minutes. Each change adds a new secret version. Run apply on a
 # schedule (here: at least every 15 minutes), or readers will get an
 # expired token.
+#
+# hashicorp/google logs the new secret version, the token's Base64, at
+# DEBUG: the consumers guide says how to debug without it.
 terraform {
   required_version = ">= 1.11"
   required_providers {

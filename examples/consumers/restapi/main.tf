@@ -5,6 +5,10 @@
 # Provider configurations accept ephemeral values (Terraform >= 1.10,
 # OpenTofu >= 1.11), so the token configures the provider without being
 # written to the plan or state.
+#
+# restapi 3.x logs its headers, the token among them, at DEBUG when the
+# provider is configured (and every request with debug = true): the
+# consumers guide says how to debug without it.
 terraform {
   required_version = ">= 1.10"
   required_providers {

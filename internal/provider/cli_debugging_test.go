@@ -1,0 +1,129 @@
+package provider
+
+// The troubleshooting guide's "Debugging safely" settings, run as written:
+// the variables of its marked ```sh block, with the real CLI, so that the
+// guide cannot promise lines this provider no longer writes under them, or
+// lines that carry a secret.
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faceki/terraform-provider-faceki/internal/emulator"
+)
+
+// debugSettingsMarker precedes, in the troubleshooting guide, the ```sh
+// block of recommended settings that this test runs.
+const debugSettingsMarker = "<!-- internal/provider/cli_debugging_test.go runs the CLI with the settings of this block"
+
+// debugSettingsFrom returns the variables the first ```sh block after the
+// marker sets: `export NAME=VALUE` as NAME=VALUE, `unset NAME` as NAME="".
+// An empty value is what an unset one is to the CLIs, the plugin SDK and this
+// provider (each reads these variables with os.Getenv), and the harness
+// appends the test's environment last, so that it wins over its TF_LOG=trace.
+// TF_LOG_PATH is left to the harness, which reads the log it names.
+func debugSettingsFrom(t *testing.T, guide string) map[string]string {
+	t.Helper()
+	i := strings.Index(guide, debugSettingsMarker)
+	if i < 0 {
+		t.Fatalf("the troubleshooting guide has no marker %q", debugSettingsMarker)
+	}
+	rest := guide[i:]
+	start := strings.Index(rest, "\n```sh\n")
+	if start < 0 {
+		t.Fatal("the troubleshooting guide has no ```sh block after the marker")
+	}
+	body := rest[start+len("\n```sh\n"):]
+	end := strings.Index(body, "\n```")
+	if end < 0 {
+		t.Fatal("the troubleshooting guide's ```sh block is not closed")
+	}
+	settings := map[string]string{}
+	export := regexp.MustCompile(`^export ([A-Z_][A-Z0-9_]*)=(\S*)$`)
+	unset := regexp.MustCompile(`^unset ([A-Z_][A-Z0-9_]*)$`)
+	for _, line := range strings.Split(body[:end], "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		line = strings.TrimSpace(line)
+		switch m, u := export.FindStringSubmatch(line), unset.FindStringSubmatch(line); {
+		case line == "":
+		case m != nil:
+			settings[m[1]] = m[2]
+		case u != nil:
+			settings[u[1]] = ""
+		default:
+			t.Fatalf("the troubleshooting guide's settings block has a line this test cannot run: %q", line)
+		}
+	}
+	delete(settings, "TF_LOG_PATH")
+	return settings
+}
+
+// TestCLI_debugSettingsKeepProviderLines: under the guide's recommended
+// settings (TF_LOG unset, the CLI's and the providers' levels set apart),
+// this provider's own lines, each FACEKI request among them, are still in the
+// log, beside the CLI's own trace lines, and neither they nor anything else
+// in the log, the output, the state or a saved plan holds the secret or a
+// token, while a local-exec provisioner is handed the token and uses it.
+func TestCLI_debugSettingsKeepProviderLines(t *testing.T) {
+	cliPath(t) // skip before reading or building anything
+	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "guides", "troubleshooting.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := debugSettingsFrom(t, string(guide))
+	if v, ok := settings["TF_LOG"]; !ok || v != "" {
+		t.Fatalf("the guide's settings leave TF_LOG as it is (%q): they must unset it, or consumers log request bodies", v)
+	}
+	if settings["TF_LOG_PROVIDER"] == "" || settings["TF_LOG_CORE"] == "" {
+		t.Fatalf("the guide's settings name no TF_LOG_PROVIDER or TF_LOG_CORE level: %v", settings)
+	}
+
+	srv := startEmulatorCLI(t, emulator.Options{})
+	env := emulatorEnv(srv)
+	for k, v := range settings {
+		env[k] = v
+	}
+	w := newWorkspace(t, tokenConfig(1, ""), env)
+
+	out, _, err := w.run(3*time.Minute, "plan", "-out=tfplan")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	show, _, err := w.run(time.Minute, "show", "-json", "tfplan")
+	if err != nil {
+		t.Fatalf("show: %v\n%s", err, show)
+	}
+	write(t, filepath.Join(w.dir, "plan.json"), show)
+	out2, _, err := w.run(3*time.Minute, "apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out2)
+	}
+	bearers := srv.Bearers()
+	if len(bearers) != 1 {
+		t.Fatalf("the KYC rules endpoint saw %d bearer tokens, want 1: the provisioner did not use the token", len(bearers))
+	}
+	if _, ok := srv.Issued(bearers[0]); !ok {
+		t.Fatal("the provisioner's bearer is not a token the emulator issued")
+	}
+
+	trace := w.readFile("trace.log")
+	// This provider's lines, as the CLI records them from its plugin
+	// (provider.terraform-provider-faceki…), one per kind it logs at DEBUG.
+	for _, msg := range []string{"FACEKI provider configured", "sending FACEKI request", "FACEKI response", "FACEKI access token served"} {
+		if !regexp.MustCompile(`(?m)^\S+ \[DEBUG\] +provider\.terraform-provider-faceki[^:]*: ` + regexp.QuoteMeta(msg) + `:`).MatchString(trace) {
+			t.Errorf("under the guide's settings the log has no %q line of this provider", msg)
+		}
+	}
+	// The CLI's own trace lines (TF_LOG_CORE), not its providers'.
+	if !regexp.MustCompile(`(?m)^\S+ \[TRACE\] +[^p\s]`).MatchString(trace) {
+		t.Error("under the guide's settings the log has no trace line of the CLI itself")
+	}
+	secrets := append([]string{testSecret}, srv.IssuedTokens()...)
+	if leaks := w.leaks(out+show+out2, secrets...); len(leaks) > 0 {
+		t.Errorf("leaked: %v", leaks)
+	}
+}
