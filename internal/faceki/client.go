@@ -67,10 +67,11 @@ const (
 )
 
 // Logger receives the client's log lines, which hold nothing secret (see
-// the package comment). A Logger must not modify the fields it is given:
-// some are shared.
+// the package comment): at Info what it asked and what came, at Warn what
+// went wrong. A Logger must not modify the fields it is given: some are
+// shared.
 type Logger interface {
-	Debug(ctx context.Context, msg string, fields map[string]any)
+	Info(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
@@ -500,14 +501,14 @@ func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt i
 		c.log.Warn(req.Context(), "retrying FACEKI request", fields)
 		return
 	}
-	c.log.Debug(req.Context(), "sending FACEKI request", fields)
+	c.log.Info(req.Context(), "sending FACEKI request", fields)
 }
 
 func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
 	if c.log == nil || resp.Request == nil {
 		return
 	}
-	c.log.Debug(resp.Request.Context(), "FACEKI response", map[string]any{
+	c.log.Info(resp.Request.Context(), "FACEKI response", map[string]any{
 		"url": redactURL(resp.Request.URL), "status": resp.StatusCode,
 	})
 }

@@ -1070,7 +1070,7 @@ func TestLoggerSeesNoSecret(t *testing.T) {
 	}
 	out := log.String()
 	assertNoSecret(t, out, testSecret, tok.AccessToken)
-	wantContains(t, out, "DEBUG sending FACEKI request", "WARN retrying FACEKI request", "attempt:2", "status:503", "status:200",
+	wantContains(t, out, "INFO sending FACEKI request", "WARN retrying FACEKI request", "attempt:2", "status:503", "status:200",
 		"url:"+emu.URL+"/auth/api/access-token]")
 }
 
@@ -1122,8 +1122,8 @@ type recLogger struct {
 	lines []string
 }
 
-func (l *recLogger) Debug(_ context.Context, msg string, fields map[string]any) {
-	l.add("DEBUG", msg, fields)
+func (l *recLogger) Info(_ context.Context, msg string, fields map[string]any) {
+	l.add("INFO", msg, fields)
 }
 
 func (l *recLogger) Warn(_ context.Context, msg string, fields map[string]any) {

@@ -96,7 +96,7 @@ func (c *Client) SharedToken(ctx context.Context, minValidity time.Duration) (To
 			if source != fromMemory {
 				fields = map[string]any{"source": source, "expires_at": tok.ExpiresAt.Format(time.RFC3339)}
 			}
-			c.log.Debug(ctx, "FACEKI access token served", fields)
+			c.log.Info(ctx, "FACEKI access token served", fields)
 		}
 		return tok, nil
 	}

@@ -45,11 +45,13 @@ func QuietUnlessShown() {
 
 // logger sends the provider's and the client's log lines to tflog. Their
 // fields hold nothing secret: the client's own text, numbers, and outside
-// text that passed the gate.
+// text that passed the gate. They are at INFO and WARN, so that
+// TF_LOG_PROVIDER=INFO shows them while it holds back what other providers
+// write at DEBUG, a token handed to them among it (see "Debugging safely").
 type logger struct{}
 
-func (logger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	tflog.Debug(ctx, msg, fields)
+func (logger) Info(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Info(ctx, msg, fields)
 }
 
 func (logger) Warn(ctx context.Context, msg string, fields map[string]any) {

@@ -294,7 +294,7 @@ func (p *FacekiProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		}
 		data.client = client
 	}
-	logger{}.Debug(ctx, "FACEKI provider configured", map[string]any{
+	logger{}.Info(ctx, "FACEKI provider configured", map[string]any{
 		"base_url": p.gate.Quote(s.baseURL), "client_id_set": s.clientID != "", "client_secret_set": s.clientSecret != "",
 		"unknown": fmt.Sprint(s.unknown), "max_retries": s.maxRetries, "request_timeout": s.requestTimeout.String(),
 		"token_cache": s.tokenCache, "token_cache_dir": p.gate.Quote(cacheDir),
