@@ -88,9 +88,7 @@ func (c *Client) decodeToken(ans answer) (Token, error) {
 				"the %d a FACEKI answer has; check base_url points at FACEKI's API", field, size[0], size[1]))
 		}
 	}
-	for _, part := range tokenParts(tok.AccessToken) {
-		c.gate.AddToken(part)
-	}
+	c.gate.AddToken(tokenSecret(tok.AccessToken))
 	tok.TokenType = c.gate.Pass(tok.TokenType)
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"

@@ -93,14 +93,14 @@ func deadToken(ans answer, life time.Duration, from string) string {
 		"through uncached (Cache-Control: no-store), or set base_url to FACEKI's API itself", ans.url)
 }
 
-// tokenParts are the parts of a token the gate must know: a JWT's payload
-// and signature (its header is the same for every token FACEKI issues),
-// else the whole token.
-func tokenParts(token string) []string {
+// tokenSecret is the part of a token the gate must know: a JWT's payload and
+// signature (its header is the same for every token FACEKI issues), else
+// the whole token.
+func tokenSecret(token string) string {
 	if parts := strings.Split(token, "."); len(parts) == 3 && parts[0] != "" && parts[1] != "" {
-		return parts[1:]
+		return parts[1] + "." + parts[2]
 	}
-	return []string{token}
+	return token
 }
 
 // jwtTimes reads the exp and iat claims of a JWT without verifying it: they

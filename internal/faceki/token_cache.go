@@ -249,9 +249,7 @@ func (c *Client) fromFile(minValidity time.Duration) (Token, bool) {
 	if !ok {
 		return Token{}, false
 	}
-	for _, part := range tokenParts(tok.AccessToken) {
-		c.gate.AddToken(part)
-	}
+	c.gate.AddToken(tokenSecret(tok.AccessToken))
 	return tok, tok.CheckValidity(now, minValidity) == nil
 }
 

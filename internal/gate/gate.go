@@ -13,8 +13,8 @@
 // escapes decoded (percent-encoding, HTML character references, and the
 // JSON and JavaScript string escapes \uXXXX, \xXX, \" and the like), and in
 // any letter case, the text holds 8 consecutive characters of a secret or
-// of its Base64 or Base64url form, or 16 of a token part, that the public
-// text (a client ID) does not also hold. A text longer than MaxLen is
+// of its Base64 or Base64url form, or 16 of a token's secret part, that the
+// public text (a client ID) does not also hold. A text longer than MaxLen is
 // withheld unread. Each check is a fixed number of linear passes.
 //
 // Against whom: an honest party that echoes a request by accident, such as
@@ -80,8 +80,9 @@ func New() *Gate { return &Gate{} }
 // AddSecret registers a secret, such as a client secret.
 func (g *Gate) AddSecret(s string) { g.add(&g.secrets, s) }
 
-// AddToken registers a part of an access token: the caller knows which parts
-// are secret (a JWT's header is the same for every token, so it is not).
+// AddToken registers the secret part of an access token: the caller knows
+// which part that is (a JWT's header is the same for every token, so it is
+// not).
 func (g *Gate) AddToken(part string) { g.add(&g.tokens, part) }
 
 // AddPublic registers text that anyone may read, such as a client ID: a run

@@ -26,9 +26,7 @@ func testGate() *Gate {
 	g := New()
 	g.AddSecret(testSecret)
 	g.AddPublic(testID)
-	parts := strings.Split(testToken, ".")
-	g.AddToken(parts[1])
-	g.AddToken(parts[2])
+	g.AddToken(testToken[strings.IndexByte(testToken, '.')+1:])
 	return g
 }
 
