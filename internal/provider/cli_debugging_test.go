@@ -2,8 +2,9 @@ package provider
 
 // The troubleshooting guide's "Debugging safely" settings, run as written:
 // the variables of its marked ```sh block, with the real CLI, so that the
-// guide cannot promise lines this provider no longer writes under them, or
-// lines that carry a secret.
+// guide cannot promise lines this provider no longer writes under them, let
+// through what other providers write below INFO, or keep lines that carry a
+// secret.
 
 import (
 	"os"
@@ -63,11 +64,13 @@ func debugSettingsFrom(t *testing.T, guide string) map[string]string {
 }
 
 // TestCLI_debugSettingsKeepProviderLines: under the guide's recommended
-// settings (TF_LOG unset, the CLI's and the providers' levels set apart),
-// this provider's own lines, each FACEKI request among them, are still in the
-// log, beside the CLI's own trace lines, and neither they nor anything else
-// in the log, the output, the state or a saved plan holds the secret or a
-// token, while a local-exec provisioner is handed the token and uses it.
+// settings (TF_LOG unset, the CLI's own lines at TRACE, every provider's from
+// INFO), this provider's own lines, each FACEKI request among them, are still
+// in the log, at INFO, beside the CLI's own trace lines; no provider's line
+// below INFO is, which is where consumers write the token (the consumers
+// guide); and nothing in the log, the output, the state or a saved plan holds
+// the secret or a token, while a local-exec provisioner is handed the token
+// and uses it.
 func TestCLI_debugSettingsKeepProviderLines(t *testing.T) {
 	cliPath(t) // skip before reading or building anything
 	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "guides", "troubleshooting.md"))
@@ -112,11 +115,18 @@ func TestCLI_debugSettingsKeepProviderLines(t *testing.T) {
 
 	trace := w.readFile("trace.log")
 	// This provider's lines, as the CLI records them from its plugin
-	// (provider.terraform-provider-faceki…), one per kind it logs at DEBUG.
+	// (provider.terraform-provider-faceki…), one per kind it logs at INFO.
 	for _, msg := range []string{"FACEKI provider configured", "sending FACEKI request", "FACEKI response", "FACEKI access token served"} {
-		if !regexp.MustCompile(`(?m)^\S+ \[DEBUG\] +provider\.terraform-provider-faceki[^:]*: ` + regexp.QuoteMeta(msg) + `:`).MatchString(trace) {
-			t.Errorf("under the guide's settings the log has no %q line of this provider", msg)
+		if !regexp.MustCompile(`(?m)^\S+ \[INFO\] +provider\.terraform-provider-faceki[^:]*: ` + regexp.QuoteMeta(msg) + `:`).MatchString(trace) {
+			t.Errorf("under the guide's settings the log has no %q line of this provider at INFO", msg)
 		}
+	}
+	// No plugin's line below INFO: what a consumer writes of the token, from
+	// DEBUG, through tflog or through Go's log (which the CLI files under
+	// DEBUG), is held back. Every plugin writes such a line when it starts
+	// (go-plugin's "plugin address"), so their absence is the settings' doing.
+	if m := regexp.MustCompile(`(?m)^\S+ \[(?:DEBUG|TRACE)\] +provider\.terraform-provider-[^:]*:`).FindString(trace); m != "" {
+		t.Errorf("under the guide's settings the log has a provider's line below INFO (%q): they would let a consumer's DEBUG lines through", m)
 	}
 	// The CLI's own trace lines (TF_LOG_CORE), not its providers'.
 	if !regexp.MustCompile(`(?m)^\S+ \[TRACE\] +[^p\s]`).MatchString(trace) {

@@ -15,10 +15,9 @@
 # DEBUG. Creating the Secret logs the whole Secret, token included, and with
 # TF_LOG=DEBUG or TRACE it logs every HTTP request and response body, every
 # read of the Secret among them. Never share the log of such a run. To debug
-# FACEKI and the CLI, leave TF_LOG unset and set TF_LOG_CORE=TRACE,
-# TF_LOG_PROVIDER=DEBUG and TF_LOG_PROVIDER_KUBERNETES=WARN; in a run that
-# writes the Secret, TF_LOG_PROVIDER=INFO. The troubleshooting guide's
-# "Debugging safely" says why.
+# FACEKI and the CLI, leave TF_LOG unset and set TF_LOG_CORE=TRACE and
+# TF_LOG_PROVIDER=INFO, in every run: the troubleshooting guide's "Debugging
+# safely" says why.
 terraform {
   required_version = ">= 1.11"
   required_providers {
