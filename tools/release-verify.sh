@@ -148,7 +148,7 @@ echo "    byte-identical SHA256SUMS lines for $(awk '{ print $2 }' "$sums_b" | s
 took
 
 # --- 4. The registry ---------------------------------------------------------
-phase "the registry protocol on loopback (tools/testregistry, test-only): one good registry, three broken ones"
+phase "the registry protocol on loopback (tools/testregistry, test-only): one good registry, four broken ones"
 sites=$work/registry
 for scenario in good tampered wrong-key no-signature no-key; do
   "$bin/testregistry" generate -dist "$dist" -manifest "$src_a/terraform-registry-manifest.json" \
