@@ -373,15 +373,19 @@ func TestCLI_guideLocalRouteRunsAsWritten(t *testing.T) {
 	for _, c := range []struct {
 		text, pattern string
 		want          int
+		orMore        bool
 	}{
-		{string(out), regexp.QuoteMeta(strconv.Itoa(runs) + " passed, 0 failed."), 2},
-		{string(out), `failures\.sh \([^)]*\): ` + strconv.Itoa(len(failures)) + ` passed, 0 failed`, 2},
-		{string(emulatorLog), `GET /auth/api/access-token -> 503 client "flaky" \(flaky=503: 503 \(1 of 1\)\)`, 2},
-		{string(emulatorLog), `SIGHUP: 0 -fault and 2 -client scenarios start over`, 1},
-		{string(emulatorLog), `-> 401 client "ci-client": refused: wrong client secret`, 2},
-		{string(emulatorLog), `stopped by terminated after`, 1},
+		{string(out), regexp.QuoteMeta(strconv.Itoa(runs) + " passed, 0 failed."), 2, false},
+		{string(out), `failures\.sh \([^)]*\): ` + strconv.Itoa(len(failures)) + ` passed, 0 failed`, 2, false},
+		{string(emulatorLog), `GET /auth/api/access-token -> 503 client "flaky" \(flaky=503: 503 \(1 of 1\)\)`, 2, false},
+		{string(emulatorLog), `SIGHUP: 0 -fault and 2 -client scenarios start over`, 1, false},
+		// The wrong-secret case, once per CLI run at least (a CLI may
+		// open the ephemeral resource more than once).
+		{string(emulatorLog), `-> 401 client "ci-client": refused: wrong client secret`, 2, true},
+		{string(emulatorLog), `stopped by terminated after`, 1, false},
 	} {
-		if got := len(regexp.MustCompile(c.pattern).FindAllString(c.text, -1)); got != c.want {
+		got := len(regexp.MustCompile(c.pattern).FindAllString(c.text, -1))
+		if got != c.want && !(c.orMore && got > c.want) {
 			t.Errorf("%d matches of %q, want %d", got, c.pattern, c.want)
 		}
 	}
