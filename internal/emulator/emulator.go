@@ -257,6 +257,7 @@ func (e *Emulator) generateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
 		e.count(func() { e.tokenRequests++ }) // failed ones count too
+		note(r, func(i *RequestInfo) { i.Refused = "the body is not JSON" })
 		writeJSON(w, http.StatusBadRequest, failure(http.StatusBadRequest, "invalid JSON body"))
 		return
 	}
@@ -295,13 +296,23 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, id, secret stri
 	if fault != nil && fault.serve(w, r, secret) {
 		return
 	}
+	// Why a request is refused goes to the request log (RequestInfo.Refused):
+	// FACEKI's answer does not say, and the emulator's user needs to know.
+	refuse := func(status int, message, why string) {
+		note(r, func(i *RequestInfo) { i.Refused = why })
+		writeJSON(w, status, failure(status, message))
+	}
 	switch {
 	case id == "":
-		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client id is required"))
+		refuse(http.StatusUnprocessableEntity, "client id is required", "no client ID in the request")
 	case secret == "":
-		writeJSON(w, http.StatusUnprocessableEntity, failure(http.StatusUnprocessableEntity, "client secret is required"))
-	case !known || secret != e.opts.ClientSecret:
-		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Invalid client credentials"))
+		refuse(http.StatusUnprocessableEntity, "client secret is required", "no client secret in the request")
+	case !known:
+		refuse(http.StatusUnauthorized, "Invalid client credentials",
+			fmt.Sprintf("unknown client ID: the emulator accepts %q (FACEKI_CLIENT_ID when it started) and the -client IDs", e.opts.ClientID))
+	case secret != e.opts.ClientSecret:
+		refuse(http.StatusUnauthorized, "Invalid client credentials",
+			"wrong client secret: not the one the emulator started with (FACEKI_CLIENT_SECRET or -client-secret)")
 	default:
 		lifetime := e.lifetime()
 		tok := e.issue(id, lifetime)
@@ -375,7 +386,8 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 	if issued {
 		note(r, func(i *RequestInfo) { i.Client = client })
 	}
-	if !ok || !issued || revoked || e.now().After(exp) {
+	if why := refusedBearer(ok, issued, revoked, exp, e.now()); why != "" {
+		note(r, func(i *RequestInfo) { i.Refused = why })
 		writeJSON(w, http.StatusUnauthorized, failure(http.StatusUnauthorized, "Unauthorized"))
 		return
 	}
@@ -391,6 +403,22 @@ func (e *Emulator) kycRules(w http.ResponseWriter, r *http.Request) {
 		rules = DefaultRules(client) // the company of the client the token was issued to
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"responseCode": 0, "data": rules})
+}
+
+// refusedBearer says why a KYC rules request's bearer token is refused, or
+// "" when it is accepted.
+func refusedBearer(present, issued, revoked bool, exp, now time.Time) string {
+	switch {
+	case !present:
+		return "no bearer token (Authorization: Bearer …)"
+	case !issued:
+		return "a bearer token this emulator did not issue"
+	case revoked:
+		return "a revoked token"
+	case now.After(exp):
+		return fmt.Sprintf("a token that expired %s ago", now.Sub(exp).Round(time.Second))
+	}
+	return ""
 }
 
 // DefaultRules is a rules document in the shape FACEKI's SDKs read.

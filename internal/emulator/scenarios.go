@@ -133,6 +133,10 @@ type RequestInfo struct {
 	// "503 (1 of 2)" or "503 (always)" for a step of the scenario, "done"
 	// for a scenario that is over; "" for a normal answer.
 	Fault string
+	// Refused says why the emulator refused a request that no fault
+	// answered (a wrong secret, an unknown client ID, a missing parameter,
+	// an expired token), without quoting the secret or the token.
+	Refused string
 }
 
 type infoKey struct{}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -54,5 +55,53 @@ func TestScenarioPerClient(t *testing.T) {
 	info := s.Serve(rec, httptest.NewRequest(http.MethodGet, "/auth/api/access-token?"+creds("flaky", testSecret).Encode(), nil))
 	if want := (RequestInfo{Client: "flaky", Scenario: "flaky=503*2,401", Fault: "503 (1 of 2)"}); rec.Code != 503 || !reflect.DeepEqual(info, want) {
 		t.Errorf("HTTP %d, Serve = %+v, want 503 and %+v", rec.Code, info, want)
+	}
+}
+
+// TestServeSaysWhyItRefused: Serve reports why a token or a bearer token was
+// refused when no fault answered, for the request log, and never quotes the
+// secret or the token.
+func TestServeSaysWhyItRefused(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{})
+	serve := func(target, bearer string) (int, RequestInfo) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		rec := httptest.NewRecorder()
+		info := s.Serve(rec, req)
+		return rec.Code, info
+	}
+	const tokenURL = "/auth/api/access-token?"
+	code, info := serve(tokenURL+creds(testID, "wrong-"+testSecret).Encode(), "")
+	if code != 401 || info.Client != testID || info.Refused != "wrong client secret: not the one the emulator started with (FACEKI_CLIENT_SECRET or -client-secret)" {
+		t.Errorf("a wrong secret: HTTP %d, %+v", code, info)
+	}
+	code, info = serve(tokenURL+creds("stranger", testSecret).Encode(), "")
+	if code != 401 || !strings.HasPrefix(info.Refused, `unknown client ID: the emulator accepts "`+testID+`"`) {
+		t.Errorf("an unknown client: HTTP %d, %+v", code, info)
+	}
+	code, info = serve(tokenURL+creds(testID, testSecret).Encode(), "")
+	if code != 200 || info.Refused != "" {
+		t.Fatalf("the right credentials: HTTP %d, %+v", code, info)
+	}
+	tokens := s.IssuedTokens()
+	s.Revoke(tokens[0])
+	if code, info = serve("/kycrules/api/kycrules", tokens[0]); code != 401 || info.Refused != "a revoked token" {
+		t.Errorf("a revoked token: HTTP %d, %+v", code, info)
+	}
+	getToken(t, s, creds(testID, testSecret))
+	s.Expire()
+	for _, tok := range s.IssuedTokens() {
+		if tok == tokens[0] {
+			continue
+		}
+		if code, info = serve("/kycrules/api/kycrules", tok); code != 401 || !strings.HasPrefix(info.Refused, "a token that expired ") {
+			t.Errorf("an expired token: HTTP %d, %+v", code, info)
+		}
+		if strings.Contains(info.Refused, tok) || strings.Contains(info.Refused, testSecret) {
+			t.Errorf("Refused quotes the token or the secret: %q", info.Refused)
+		}
 	}
 }

@@ -271,9 +271,6 @@ func (c *Client) ClockOffset() (offset time.Duration, ok bool) {
 // refused or cannot be created), or is nil.
 func (c *Client) TokenCacheError() error { return c.filesErr }
 
-// BaseURL returns the base URL in use.
-func (c *Client) BaseURL() string { return c.base.String() }
-
 // AccessToken requests a new token from FACEKI. Most callers want
 // SharedToken, which reuses one token while it stays valid.
 func (c *Client) AccessToken(ctx context.Context) (Token, error) {

@@ -366,8 +366,8 @@ func TestTokenRequestGET(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c := newTestClient(t, srv.URL+"/v2/", func(c *Config) { c.UserAgent = "tf-test/1.0" })
-	if c.BaseURL() != srv.URL+"/v2" {
-		t.Errorf("BaseURL() = %q, want the trailing slash trimmed", c.BaseURL())
+	if c.base.String() != srv.URL+"/v2" {
+		t.Errorf("BaseURL() = %q, want the trailing slash trimmed", c.base.String())
 	}
 	if _, err := c.AccessToken(context.Background()); err != nil {
 		t.Fatal(err)
@@ -920,8 +920,8 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.BaseURL() != DefaultBaseURL || c.retries != 0 || c.timeout != DefaultRequestTimeout || c.endpoint != EndpointAccessToken {
-		t.Errorf("defaults: base %q retries %d timeout %s endpoint %q", c.BaseURL(), c.retries, c.timeout, c.endpoint)
+	if c.base.String() != DefaultBaseURL || c.retries != 0 || c.timeout != DefaultRequestTimeout || c.endpoint != EndpointAccessToken {
+		t.Errorf("defaults: base %q retries %d timeout %s endpoint %q", c.base.String(), c.retries, c.timeout, c.endpoint)
 	}
 	c = newTestClient(t, "https://sdk.faceki.com", func(c *Config) { c.MaxRetries = 2; c.RequestTimeout = time.Second })
 	if got, want := c.MaxDuration(), 3*time.Second+2*MaxRetryAfter; got != want {

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,16 +29,37 @@ func restapiBinary(t *testing.T) (path, ver string) {
 	return path, ver
 }
 
-// TestAccConsumer_restapiBearerHeader feeds the ephemeral token to a real
-// third-party provider, Mastercard/restapi, through its provider block's
-// `headers`, and makes restapi GET the bearer-protected KYC rules endpoint.
-// The real CLI (TF_ACC_TERRAFORM_PATH) runs init, apply, plan and destroy
-// with no network: restapi and this provider come from a local filesystem
-// mirror. Ephemeral values in provider configuration need Terraform 1.10 or
-// OpenTofu 1.11, as ephemeral resources do (cliPath skips below).
+// restapiExample is the consumer example this test applies as it is.
+const restapiExample = "../../examples/consumers/restapi/main.tf"
+
+// TestAccConsumer_restapiBearerHeader applies examples/consumers/restapi as
+// it is: the ephemeral token goes to a real third-party provider,
+// Mastercard/restapi (the pinned 1.20.0, which the example's constraint
+// admits), through its provider block's `headers`, and restapi GETs the
+// bearer-protected KYC rules endpoint. The real CLI (TF_ACC_TERRAFORM_PATH)
+// runs init, apply, plan and destroy with no network: restapi and this
+// provider come from a local filesystem mirror, and the example's
+// faceki_base_url variable names the emulator. Ephemeral values in provider
+// configuration need Terraform 1.10 or OpenTofu 1.11, as ephemeral resources
+// do (cliPath skips below).
 func TestAccConsumer_restapiBearerHeader(t *testing.T) {
 	cliPath(t)
 	restapi, restapiVersion := restapiBinary(t)
+	example, err := os.ReadFile(restapiExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example shows what this test runs: restapi's headers, and a
+	// version constraint that admits the restapi the test runs.
+	for _, want := range []string{
+		`Authorization = "Bearer ${ephemeral.faceki_access_token.this.access_token}"`,
+		`version = ">= 1.13.0"`,
+		`uri                   = var.faceki_base_url`,
+	} {
+		if !strings.Contains(string(example), want) {
+			t.Fatalf("%s no longer holds %s: keep the example and this test showing the same thing", restapiExample, want)
+		}
+	}
 
 	// A rules document in FACEKI's documented shape, with an _id unique to
 	// this run: seeing it in an output proves the GET was answered 200.
@@ -47,48 +68,12 @@ func TestAccConsumer_restapiBearerHeader(t *testing.T) {
 	rules["_id"] = rulesID
 	emu := startEmulatorCLI(t, emulator.Options{Rules: rules})
 	_, secret := emu.Credentials()
+	env := emulatorEnv(emu)
+	env["TF_VAR_faceki_base_url"] = emu.URL
 
 	facekiVersion := "0.0.1"
-	cli := newMirrorWorkspace(t, fmt.Sprintf(`terraform {
-  required_providers {
-    faceki = {
-      source  = "faceki/faceki"
-      version = %[3]s
-    }
-    restapi = {
-      source  = "mastercard/restapi"
-      version = %[2]s
-    }
-  }
-}
-
-# Credentials and base URL come from FACEKI_* in the environment.
-provider "faceki" {}
-
-ephemeral "faceki_access_token" "t" {}
-
-# restapi v1 has no bearer_token (v3 has): the token goes in a header. Provider
-# configuration is never stored in state or plan.
-provider "restapi" {
-  uri                   = %[1]s
-  create_returns_object = true
-  id_attribute          = "data/_id"
-  headers = {
-    Authorization = "Bearer ${ephemeral.faceki_access_token.t.access_token}"
-  }
-}
-
-# FACEKI's KYC rules are a read-only singleton: every operation is a GET of
-# the rules, and destroying it only forgets it.
-resource "restapi_object" "kyc_rules" {
-  path           = "/kycrules/api/kycrules"
-  create_method  = "GET"
-  read_path      = "/kycrules/api/kycrules"
-  destroy_method = "GET"
-  destroy_path   = "/kycrules/api/kycrules"
-  data           = "{}"
-}
-
+	cli := newMirrorWorkspace(t, string(example)+`
+# Added by the test: what it asserts on.
 output "rules_id" {
   value = restapi_object.kyc_rules.id
 }
@@ -96,11 +81,7 @@ output "rules_id" {
 output "response_code" {
   value = jsondecode(restapi_object.kyc_rules.api_response).responseCode
 }
-
-output "liveness_check_type" {
-  value = jsondecode(restapi_object.kyc_rules.api_response).data.livenessCheckType
-}
-`, hclString(emu.URL), hclString(restapiVersion), hclString(facekiVersion)), emulatorEnv(emu),
+`, env,
 		mirrored{namespace: "faceki", typ: "faceki", version: facekiVersion, binary: providerBinary(t)},
 		mirrored{namespace: "mastercard", typ: "restapi", version: restapiVersion, binary: restapi},
 	)

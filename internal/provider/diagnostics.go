@@ -181,10 +181,4 @@ func (d *providerData) warnClock(diags *diag.Diagnostics) {
 }
 
 // errText is err's message without a trailing period, for sentences.
-func errText(err error) string {
-	s := err.Error()
-	for len(s) > 0 && s[len(s)-1] == '.' {
-		s = s[:len(s)-1]
-	}
-	return s
-}
+func errText(err error) string { return strings.TrimRight(err.Error(), ".") }

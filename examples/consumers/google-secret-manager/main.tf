@@ -6,9 +6,17 @@
 # changes: the CLI cannot read the stored value back and never notices that
 # it has expired. secret_data_wo_version rejects ephemeral values, so the
 # version comes from time_rotating, which changes at the first apply after
-# rotation_minutes. Each change adds a new secret version. Run apply on a
-# schedule (here: at least every 15 minutes), or readers will get an
-# expired token.
+# rotation_minutes. Run apply on a schedule (here: at least every 15
+# minutes), or readers will get an expired token.
+#
+# secret_data_wo_version forces replacement: each change creates a new
+# secret version and destroys the old one (deletion_policy "DELETE", the
+# default), so readers should read the "latest" version, never a number.
+# deletion_policy = "DISABLE" keeps old versions, disabled.
+#
+# Written for google 6.x to 8.x. Before 8.0 secret_data_wo_version is a
+# number, which time_rotating.unix is; from 8.0 it is a string, and the CLI
+# converts the number to one.
 #
 # hashicorp/google logs the new secret version, the token's Base64, at
 # DEBUG: the consumers guide says how to debug without it.

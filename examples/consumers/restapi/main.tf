@@ -1,7 +1,9 @@
 # Configures the Mastercard/restapi provider with the FACEKI token, so that
-# its restapi_object resources and data sources call FACEKI's
-# bearer-protected API (add the ones your calls need; make test runs a GET of
-# the KYC rules this way, in internal/provider/consumer_restapi_test.go).
+# its restapi_object resources call FACEKI's bearer-protected API: here a
+# read of the company's KYC rules. make test applies this file, as it is,
+# with restapi 1.20.0 against the FACEKI emulator
+# (internal/provider/consumer_restapi_test.go).
+#
 # Provider configurations accept ephemeral values (Terraform >= 1.10,
 # OpenTofu >= 1.11), so the token configures the provider without being
 # written to the plan or state.
@@ -16,35 +18,52 @@ terraform {
       source = "faceki/faceki"
     }
     restapi = {
-      source  = "Mastercard/restapi"
-      version = ">= 3.0.0"
+      source = "Mastercard/restapi"
+      # headers works from restapi 1.0.0; the restapi_object below needs
+      # create_method and destroy_method, from 1.13.0.
+      version = ">= 1.13.0"
     }
   }
 }
 
-provider "faceki" {} # FACEKI_CLIENT_ID, FACEKI_CLIENT_SECRET
+variable "faceki_base_url" {
+  description = "FACEKI's API, for both providers (the emulator's address in tests)."
+  type        = string
+  default     = "https://sdk.faceki.com"
+}
+
+provider "faceki" {
+  base_url = var.faceki_base_url # FACEKI_CLIENT_ID, FACEKI_CLIENT_SECRET from the environment
+}
 
 ephemeral "faceki_access_token" "this" {
   # Long enough for every restapi request of the run.
   min_validity = "30m"
 }
 
-# restapi 3.0.0 and later: bearer_token (sensitive) sets
-# "Authorization: Bearer <token>" on every request.
+# The token in an Authorization header, on every request. From restapi 3.0.0,
+# bearer_token = ephemeral.faceki_access_token.this.access_token (sensitive)
+# does the same.
 provider "restapi" {
-  uri                  = "https://sdk.faceki.com"
-  bearer_token         = ephemeral.faceki_access_token.this.access_token
-  write_returns_object = true
+  uri                   = var.faceki_base_url
+  create_returns_object = true
+  id_attribute          = "data/_id"
+  headers = {
+    Authorization = "Bearer ${ephemeral.faceki_access_token.this.access_token}"
+  }
 }
 
-# Any restapi release (before 3.0.0 there is no bearer_token): the same
-# header through headers.
-provider "restapi" {
-  alias = "headers"
-  uri   = "https://sdk.faceki.com"
-  headers = {
-    Authorization  = "Bearer ${ephemeral.faceki_access_token.this.access_token}"
-    "Content-Type" = "application/json"
-  }
-  write_returns_object = true
+# FACEKI's KYC rules are a read-only singleton: every operation is a GET of
+# the rules, and destroying the object only forgets it.
+resource "restapi_object" "kyc_rules" {
+  path           = "/kycrules/api/kycrules"
+  create_method  = "GET"
+  read_path      = "/kycrules/api/kycrules"
+  destroy_method = "GET"
+  destroy_path   = "/kycrules/api/kycrules"
+  data           = "{}"
+}
+
+output "liveness_check_type" {
+  value = jsondecode(restapi_object.kyc_rules.api_response).data.livenessCheckType
 }

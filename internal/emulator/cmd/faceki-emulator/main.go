@@ -175,12 +175,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // describe is the request log's account of who asked and which fault
-// answered: ` client "flaky" (flaky=503*2,429: 503 (1 of 2))`. The client ID
+// answered, or why the request was refused: ` client "flaky"
+// (flaky=503*2,429: 503 (1 of 2))`, ` client "ci": refused: wrong client secret…`. The client ID
 // is quoted, so that one holding a newline cannot forge a log line, and cut
 // short; the secret and tokens are never in info.
 func describe(info emulator.RequestInfo) string {
 	if info.Client == "" {
-		return ""
+		return refused(info)
 	}
 	id := info.Client
 	if len(id) > 64 {
@@ -193,7 +194,16 @@ func describe(info emulator.RequestInfo) string {
 	case info.Fault != "":
 		out += " (" + info.Fault + ")"
 	}
-	return out
+	return out + refused(info)
+}
+
+// refused is the log's account of why the emulator refused a request (see
+// emulator.RequestInfo.Refused): `: refused: wrong client secret: …`.
+func refused(info emulator.RequestInfo) string {
+	if info.Refused == "" {
+		return ""
+	}
+	return ": refused: " + info.Refused
 }
 
 func usage(fs *flag.FlagSet) {
@@ -205,7 +215,8 @@ Serves FACEKI's token endpoints (GET /auth/api/access-token, POST
 on a local address, in FACEKI's shapes, for tests without a FACEKI account.
 It accepts the credentials in FACEKI_CLIENT_ID and FACEKI_CLIENT_SECRET, the
 variables the provider reads, and logs one line per request, naming the client
-and the fault that answered (never a query string, a secret or a token).
+and the fault that answered, or why it refused the request (never a query
+string, a secret or a token).
 SIGINT or SIGTERM stops it with exit code 0; SIGHUP starts every -fault queue
 and -client scenario over.
 

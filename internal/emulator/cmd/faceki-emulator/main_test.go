@@ -857,3 +857,80 @@ func TestSIGHUPStartsScenariosOver(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalsSayWhy: the request log says why the emulator refused a token
+// or rules request (FACEKI's answer does not), and never quotes the secret
+// tried, the emulator's secret or a token. A fault's answer is no refusal.
+func TestRefusalsSayWhy(t *testing.T) {
+	t.Parallel()
+	e := start(t, "-client", "spare=", "-fault", "401")
+	const wrongSecret = "wrong-secret-tried-9f2k"
+	get := func(path string, q url.Values, bearer string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.URL+path+"?"+q.Encode(), nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(hide(err.Error()))
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	const tokenPath = "/auth/api/access-token"
+	// The queued -fault 401 answers first: a fault, not a refusal.
+	if got := get(tokenPath, creds(), ""); got != 401 {
+		t.Fatalf("-fault 401: HTTP %d", got)
+	}
+	e.waitLog(`-> 401 client "` + testID + `" (-fault 401)`)
+	token := e.wantToken(t)
+	for _, c := range []struct {
+		path   string
+		q      url.Values
+		bearer string
+		status int
+		log    string
+	}{
+		{tokenPath, url.Values{"clientId": {testID}, "clientSecret": {wrongSecret}}, "", 401,
+			`GET /auth/api/access-token -> 401 client "` + testID + `": refused: wrong client secret: not the one the emulator started with (FACEKI_CLIENT_SECRET or -client-secret)`},
+		{tokenPath, url.Values{"clientId": {"spare"}, "clientSecret": {wrongSecret}}, "", 401,
+			`-> 401 client "spare" (spare=: normal answer): refused: wrong client secret`},
+		{tokenPath, url.Values{"clientId": {"stranger"}, "clientSecret": {testSecret}}, "", 401,
+			`-> 401 client "stranger": refused: unknown client ID: the emulator accepts "` + testID + `" (FACEKI_CLIENT_ID when it started) and the -client IDs`},
+		{tokenPath, url.Values{"clientId": {testID}}, "", 422,
+			`-> 422 client "` + testID + `": refused: no client secret in the request`},
+		{tokenPath, url.Values{"clientSecret": {testSecret}}, "", 422,
+			`GET /auth/api/access-token -> 422: refused: no client ID in the request`},
+		{"/kycrules/api/kycrules", nil, "", 401,
+			`GET /kycrules/api/kycrules -> 401: refused: no bearer token`},
+		{"/kycrules/api/kycrules", nil, token + "x", 401,
+			`GET /kycrules/api/kycrules -> 401: refused: a bearer token this emulator did not issue`},
+	} {
+		if got := get(c.path, c.q, c.bearer); got != c.status {
+			t.Errorf("%s: HTTP %d, want %d", c.log, got, c.status)
+		}
+		e.waitLog(c.log)
+	}
+	resp, err := http.Post(e.URL+"/auth/api/generate-token", "application/json", strings.NewReader(`{"clientId":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	e.waitLog(`POST /auth/api/generate-token -> 400: refused: the body is not JSON`)
+	if get("/kycrules/api/kycrules", nil, token) != 200 {
+		t.Error("the issued token was refused")
+	}
+	e.waitLog(`GET /kycrules/api/kycrules -> 200 client "` + testID + `"`)
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range e.seen {
+		if strings.Contains(l, wrongSecret) || strings.Contains(l, token[strings.LastIndexByte(token, '.')+1:][:16]) {
+			t.Errorf("the log quotes the secret tried or the token: %q", hide(l))
+		}
+		if strings.Contains(l, "-> 200") && strings.Contains(l, "refused") {
+			t.Errorf("an answered request is logged as refused: %q", l)
+		}
+	}
+}
