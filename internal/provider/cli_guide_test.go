@@ -385,7 +385,7 @@ func TestCLI_guideLocalRouteRunsAsWritten(t *testing.T) {
 		{string(emulatorLog), `stopped by terminated after`, 1, false},
 	} {
 		got := len(regexp.MustCompile(c.pattern).FindAllString(c.text, -1))
-		if got != c.want && !(c.orMore && got > c.want) {
+		if got < c.want || (got > c.want && !c.orMore) {
 			t.Errorf("%d matches of %q, want %d", got, c.pattern, c.want)
 		}
 	}
