@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -116,8 +117,10 @@ func (r *accessTokenEphemeralResource) Configure(_ context.Context, req ephemera
 // the configuration, its min_validity, and the configured client. The client
 // is nil when any of it failed.
 func startTokenRequest(ctx context.Context, config tfsdk.Config, data *providerData, diags *diag.Diagnostics) (*accessTokenModel, time.Duration, *faceki.Client) {
+	// min_validity is all a configuration sets: read alone, it costs the
+	// framework no reflection over the model.
 	var m accessTokenModel
-	if diags.Append(config.Get(ctx, &m)...); diags.HasError() {
+	if diags.Append(config.GetAttribute(ctx, path.Root("min_validity"), &m.MinValidity)...); diags.HasError() {
 		return nil, 0, nil
 	}
 	minValidity := defaultMinValidity
