@@ -7,7 +7,6 @@ package provider
 // secret.
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,31 +21,19 @@ import (
 const debugSettingsMarker = "<!-- internal/provider/cli_debugging_test.go runs the CLI with the settings of this block"
 
 // debugSettingsFrom returns the variables the first ```sh block after the
-// marker sets: `export NAME=VALUE` as NAME=VALUE, `unset NAME` as NAME="".
+// marker in the troubleshooting guide sets: `export NAME=VALUE` as NAME=VALUE,
+// `unset NAME` as NAME="".
 // An empty value is what an unset one is to the CLIs, the plugin SDK and this
 // provider (each reads these variables with os.Getenv), and the harness
 // appends the test's environment last, so that it wins over its TF_LOG=trace.
 // TF_LOG_PATH is left to the harness, which reads the log it names.
-func debugSettingsFrom(t *testing.T, guide string) map[string]string {
+func debugSettingsFrom(t *testing.T) map[string]string {
 	t.Helper()
-	i := strings.Index(guide, debugSettingsMarker)
-	if i < 0 {
-		t.Fatalf("the troubleshooting guide has no marker %q", debugSettingsMarker)
-	}
-	rest := guide[i:]
-	start := strings.Index(rest, "\n```sh\n")
-	if start < 0 {
-		t.Fatal("the troubleshooting guide has no ```sh block after the marker")
-	}
-	body := rest[start+len("\n```sh\n"):]
-	end := strings.Index(body, "\n```")
-	if end < 0 {
-		t.Fatal("the troubleshooting guide's ```sh block is not closed")
-	}
+	body := markedBlocks(t, "docs/guides/troubleshooting.md", debugSettingsMarker, "sh")[0]
 	settings := map[string]string{}
 	export := regexp.MustCompile(`^export ([A-Z_][A-Z0-9_]*)=(\S*)$`)
 	unset := regexp.MustCompile(`^unset ([A-Z_][A-Z0-9_]*)$`)
-	for _, line := range strings.Split(body[:end], "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		line = strings.TrimSpace(line)
 		switch m, u := export.FindStringSubmatch(line), unset.FindStringSubmatch(line); {
@@ -73,11 +60,7 @@ func debugSettingsFrom(t *testing.T, guide string) map[string]string {
 // and uses it.
 func TestCLI_debugSettingsKeepProviderLines(t *testing.T) {
 	cliPath(t) // skip before reading or building anything
-	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "guides", "troubleshooting.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings := debugSettingsFrom(t, string(guide))
+	settings := debugSettingsFrom(t)
 	if v, ok := settings["TF_LOG"]; !ok || v != "" {
 		t.Fatalf("the guide's settings leave TF_LOG as it is (%q): they must unset it, or consumers log request bodies", v)
 	}

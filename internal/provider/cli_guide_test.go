@@ -32,6 +32,9 @@ const guideJobMarker = "<!-- internal/provider/cli_guide_test.go runs the run: l
 // this checkout in its place.
 const guideRepoURL = "https://github.com/faceki/terraform-provider-faceki"
 
+// testingGuide is the guide both routes come from.
+const testingGuide = "docs/guides/testing-modules.md"
+
 type guideJob struct {
 	Env   map[string]string `yaml:"env"`
 	Steps []struct {
@@ -43,23 +46,14 @@ type guideJob struct {
 }
 
 // guideJobFrom returns the job in the first ```yaml block after the marker
-// in the guide, docs/guides/testing-modules.md as published.
-func guideJobFrom(t *testing.T, guide string) guideJob {
+// in the testing guide.
+func guideJobFrom(t *testing.T) guideJob {
 	t.Helper()
-	i := strings.Index(guide, guideJobMarker)
-	if i < 0 {
-		t.Fatalf("the testing guide has no marker %q", guideJobMarker)
-	}
-	rest := guide[i:]
-	start := strings.Index(rest, "\n```yaml\n")
-	end := strings.Index(rest[max(start, 0)+1:], "\n```\n")
-	if start < 0 || end < 0 {
-		t.Fatal("the testing guide has no closed ```yaml block after the marker")
-	}
+	block := markedBlocks(t, testingGuide, guideJobMarker, "yaml")[0]
 	var doc struct {
 		Jobs map[string]guideJob `yaml:"jobs"`
 	}
-	if err := yaml.Unmarshal([]byte(rest[start+len("\n```yaml\n"):start+1+end]), &doc); err != nil {
+	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
 		t.Fatalf("the testing guide's job is not YAML: %v", err)
 	}
 	if len(doc.Jobs) != 1 {
@@ -84,12 +78,12 @@ func TestCLI_guideJobRunsAsWritten(t *testing.T) {
 			t.Skipf("the guide's job needs %s", tool)
 		}
 	}
-	b, err := os.ReadFile("../../docs/guides/testing-modules.md")
+	b, err := os.ReadFile(filepath.Join("..", "..", testingGuide))
 	if err != nil {
 		t.Fatal(err)
 	}
 	guide := string(b)
-	job := guideJobFrom(t, guide)
+	job := guideJobFrom(t)
 	if !strings.Contains(guide, "grep -qs listening emulator.out") {
 		t.Error("the guide's wait loops must read emulator.out with grep -qs: it may not exist yet")
 	}
@@ -296,25 +290,12 @@ func TestCLI_guideLocalRouteRunsAsWritten(t *testing.T) {
 			t.Skipf("the guide's local route needs %s", tool)
 		}
 	}
-	b, err := os.ReadFile("../../docs/guides/testing-modules.md")
+	b, err := os.ReadFile(filepath.Join("..", "..", testingGuide))
 	if err != nil {
 		t.Fatal(err)
 	}
 	guide := string(b)
-	var blocks []string
-	for rest := guide; ; {
-		i := strings.Index(rest, guideLocalRoute+"\n```shell\n")
-		if i < 0 {
-			break
-		}
-		rest = rest[i+len(guideLocalRoute+"\n```shell\n"):]
-		end := strings.Index(rest, "\n```\n")
-		if end < 0 {
-			t.Fatal("a shell block of the local route is not closed")
-		}
-		blocks = append(blocks, rest[:end+1])
-		rest = rest[end:]
-	}
+	blocks := markedBlocks(t, testingGuide, guideLocalRoute, "shell")
 	if len(blocks) != 4 {
 		t.Fatalf("the guide's local route has %d marked shell blocks, want 4 (clone and build, CLI configuration, emulator, tests)", len(blocks))
 	}

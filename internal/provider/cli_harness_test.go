@@ -273,3 +273,38 @@ func findLeaks(sources map[string]string, secrets ...string) []string {
 // withheld starts what the gate puts in place of a text that repeats a
 // secret or a token: the whole text, never a part of it.
 const withheld = "[withheld: "
+
+// markedBlocks returns, for each place the marker appears in file (a path
+// from the repository's root), the body of the first ```lang block after it:
+// how the tests run what README.md and the guides show, as written.
+func markedBlocks(t *testing.T, file, marker, lang string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fence := "\n```" + lang + "\n"
+	var blocks []string
+	for rest := string(b); ; {
+		i := strings.Index(rest, marker)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(marker):]
+		start := strings.Index(rest, fence)
+		if start < 0 {
+			t.Fatalf("%s has no ```%s block after %q", file, lang, marker)
+		}
+		rest = rest[start+len(fence):]
+		end := strings.Index(rest, "\n```\n")
+		if end < 0 {
+			t.Fatalf("%s: the ```%s block after %q is not closed", file, lang, marker)
+		}
+		blocks = append(blocks, rest[:end+1])
+		rest = rest[end:]
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("%s has no marker %q", file, marker)
+	}
+	return blocks
+}

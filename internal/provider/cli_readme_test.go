@@ -20,38 +20,13 @@ import (
 // configuration.
 const readmeMarker = "<!-- internal/provider/cli_readme_test.go applies the hcl block below"
 
-// readmeBlock returns the first ```hcl block after marker in README.md.
-func readmeBlock(t *testing.T, marker string) string {
-	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
-	i := strings.Index(text, marker)
-	if i < 0 {
-		t.Fatalf("README.md has no marker %q", marker)
-	}
-	rest := text[i:]
-	start := strings.Index(rest, "\n```hcl\n")
-	if start < 0 {
-		t.Fatal("README.md has no ```hcl block after the marker")
-	}
-	rest = rest[start+len("\n```hcl\n"):]
-	end := strings.Index(rest, "\n```\n")
-	if end < 0 {
-		t.Fatal("the README's hcl block after the marker is not closed")
-	}
-	return rest[:end+1]
-}
-
 // TestCLI_readmeFirstConfiguration: the README's first configuration,
 // taken from README.md, applies against the emulator twice in a row, and on
 // each apply its provisioner calls the KYC rules endpoint with a token the
 // emulator issued.
 func TestCLI_readmeFirstConfiguration(t *testing.T) {
 	cliPath(t) // skip before reading anything
-	config := readmeBlock(t, readmeMarker)
+	config := markedBlocks(t, "README.md", readmeMarker, "hcl")[0]
 	// plantimestamp() has whole seconds: two applies within one second would
 	// share a timestamp, and the second would not run the provisioner. No
 	// run of this test is fast enough to show it, so say it here.
