@@ -52,6 +52,15 @@ fail() {
   echo "release-verify: FAIL: $*" >&2
   exit 1
 }
+# listening_on FILE PREFIX: the address a server started in the background
+# writes to FILE after PREFIX, once it has (10 s at the most).
+listening_on() {
+  for _ in $(seq 100); do
+    sed -n "s/^$2//p" "$1" | grep . && return
+    sleep 0.1
+  done
+  return 1
+}
 
 # A short path: gpg-agent's socket lives in GNUPGHOME.
 work=$(mktemp -d /tmp/release-verify.XXXXXX)
@@ -163,13 +172,8 @@ gpg --batch --yes --local-user "$other_fpr" --output "$sites/wrong-key/files/$ve
 rm "$sites/no-signature/files/$version/${project}_${version}_SHA256SUMS.sig"
 "$bin/testregistry" serve -dir "$sites" >"$work/registry.out" 2>"$work/registry.log" &
 registry_pid=$!
-registry=''
-for _ in $(seq 100); do
-  registry=$(sed -n 's/^testregistry listening on //p' "$work/registry.out")
-  [ -n "$registry" ] && break
-  sleep 0.1
-done
-[ -n "$registry" ] || { cat "$work/registry.log"; fail "the registry did not start"; }
+registry=$(listening_on "$work/registry.out" 'testregistry listening on ') ||
+  { cat "$work/registry.log"; fail "the registry did not start"; }
 curl -fsS "$registry/good/v1/providers/faceki/faceki/versions" >/dev/null || fail "the versions endpoint does not answer"
 echo "    $registry: /good/, /tampered/ (${host_target} zip changed), /wrong-key/ (SHA256SUMS signed by ${other_fpr: -16}),"
 echo "    /no-signature/ (SHA256SUMS.sig missing), /no-key/ (no signing key published)"
@@ -195,12 +199,8 @@ took
 export FACEKI_CLIENT_ID=release-verify-client FACEKI_CLIENT_SECRET='rv secret/+&=%"'
 "$bin/faceki-emulator" -listen 127.0.0.1:0 >"$work/emulator.out" 2>"$work/emulator.log" &
 emulator_pid=$!
-for _ in $(seq 100); do
-  FACEKI_BASE_URL=$(sed -n 's/^FACEKI emulator listening on //p' "$work/emulator.out")
-  [ -n "$FACEKI_BASE_URL" ] && break
-  sleep 0.1
-done
-[ -n "$FACEKI_BASE_URL" ] || { cat "$work/emulator.log"; fail "the emulator did not start"; }
+FACEKI_BASE_URL=$(listening_on "$work/emulator.out" 'FACEKI emulator listening on ') ||
+  { cat "$work/emulator.log"; fail "the emulator did not start"; }
 export FACEKI_BASE_URL
 
 # --- 5 and 6. Each CLI -------------------------------------------------------
