@@ -7,11 +7,9 @@ package provider
 // secret.
 
 import (
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/faceki/terraform-provider-faceki/internal/emulator"
 )
@@ -75,19 +73,9 @@ func TestCLI_debugSettingsKeepProviderLines(t *testing.T) {
 	}
 	w := newWorkspace(t, tokenConfig(1, ""), env)
 
-	out, _, err := w.run(3*time.Minute, "plan", "-out=tfplan")
-	if err != nil {
-		t.Fatalf("plan: %v\n%s", err, out)
-	}
-	show, _, err := w.run(time.Minute, "show", "-json", "tfplan")
-	if err != nil {
-		t.Fatalf("show: %v\n%s", err, show)
-	}
-	write(t, filepath.Join(w.dir, "plan.json"), show)
-	out2, _, err := w.run(3*time.Minute, "apply", "-auto-approve")
-	if err != nil {
-		t.Fatalf("apply: %v\n%s", err, out2)
-	}
+	out := w.mustRun("plan", "-out=tfplan")
+	show := w.showPlan()
+	out2 := w.mustRun("apply", "-auto-approve")
 	bearers := srv.Bearers()
 	if len(bearers) != 1 {
 		t.Fatalf("the KYC rules endpoint saw %d bearer tokens, want 1: the provisioner did not use the token", len(bearers))

@@ -45,6 +45,19 @@ type guideJob struct {
 	} `yaml:"steps"`
 }
 
+// guideCLI returns the CLI under test, or skips the test unless this machine
+// has what the guide's route runs.
+func guideCLI(t *testing.T, route string) string {
+	t.Helper()
+	cli := cliPath(t) // skip before building anything
+	for _, tool := range []string{"git", "bash", "curl", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the guide's %s needs %s", route, tool)
+		}
+	}
+	return cli
+}
+
 // guideJobFrom returns the job in the first ```yaml block after the marker
 // in the testing guide.
 func guideJobFrom(t *testing.T) guideJob {
@@ -72,17 +85,8 @@ func guideJobFrom(t *testing.T) guideJob {
 // test. Every step must pass, the tests and tests/failures.sh must report
 // every case passed, and the emulator's log must show flaky's 503.
 func TestCLI_guideJobRunsAsWritten(t *testing.T) {
-	cli := cliPath(t) // skip before building anything
-	for _, tool := range []string{"git", "bash", "curl", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the guide's job needs %s", tool)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join("..", "..", testingGuide))
-	if err != nil {
-		t.Fatal(err)
-	}
-	guide := string(b)
+	cli := guideCLI(t, "job")
+	guide := repoFile(t, testingGuide)
 	job := guideJobFrom(t)
 	if !strings.Contains(guide, "grep -qs listening emulator.out") {
 		t.Error("the guide's wait loops must read emulator.out with grep -qs: it may not exist yet")
@@ -284,17 +288,8 @@ const guideLocalRoute = "<!-- local route -->"
 // the wrong secret, and the paths the guide gives for its links before
 // publication must exist in the clone.
 func TestCLI_guideLocalRouteRunsAsWritten(t *testing.T) {
-	cli := cliPath(t) // skip before building anything
-	for _, tool := range []string{"git", "bash", "curl", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the guide's local route needs %s", tool)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join("..", "..", testingGuide))
-	if err != nil {
-		t.Fatal(err)
-	}
-	guide := string(b)
+	cli := guideCLI(t, "local route")
+	guide := repoFile(t, testingGuide)
 	blocks := markedBlocks(t, testingGuide, guideLocalRoute, "shell")
 	if len(blocks) != 4 {
 		t.Fatalf("the guide's local route has %d marked shell blocks, want 4 (clone and build, CLI configuration, emulator, tests)", len(blocks))

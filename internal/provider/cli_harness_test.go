@@ -213,6 +213,15 @@ func (w *workspace) mustRun(args ...string) string {
 	return out
 }
 
+// showPlan shows the saved plan tfplan as JSON and keeps it as plan.json,
+// where leaks reads it; it returns what the CLI printed.
+func (w *workspace) showPlan() string {
+	w.t.Helper()
+	show := w.mustRun("show", "-json", "tfplan")
+	write(w.t, filepath.Join(w.dir, "plan.json"), show)
+	return show
+}
+
 // exitCode is the CLI's exit status from run's error.
 func exitCode(err error) int {
 	var exit *exec.ExitError
@@ -279,13 +288,9 @@ const withheld = "[withheld: "
 // how the tests run what README.md and the guides show, as written.
 func markedBlocks(t *testing.T, file, marker, lang string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", file))
-	if err != nil {
-		t.Fatal(err)
-	}
 	fence := "\n```" + lang + "\n"
 	var blocks []string
-	for rest := string(b); ; {
+	for rest := repoFile(t, file); ; {
 		i := strings.Index(rest, marker)
 		if i < 0 {
 			break
@@ -307,4 +312,14 @@ func markedBlocks(t *testing.T, file, marker, lang string) []string {
 		t.Fatalf("%s has no marker %q", file, marker)
 	}
 	return blocks
+}
+
+// repoFile reads a file of this repository, by its path from the root.
+func repoFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,8 +155,7 @@ func TestCLI_hostile(t *testing.T) {
 				if err != nil {
 					t.Fatalf("plan failed, want success after the transient fault: %v\n%s", err, out)
 				}
-				show := w.mustRun("show", "-json", "tfplan")
-				write(t, filepath.Join(w.dir, "plan.json"), show)
+				show := w.showPlan()
 				out += show + w.mustRun("apply", "tfplan")
 			} else {
 				if err == nil {

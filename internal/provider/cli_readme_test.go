@@ -88,11 +88,7 @@ const (
 // M on Terraform".
 func tokenTable(t *testing.T) map[string][3]int {
 	t.Helper()
-	b, err := os.ReadFile("../../docs/index.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
+	text := repoFile(t, "docs/index.md")
 	i := strings.Index(text, tokenTableHeader)
 	if i < 0 {
 		t.Fatalf("docs/index.md has no table starting with %q", tokenTableHeader)

@@ -7,7 +7,6 @@ package provider
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +82,7 @@ func TestCLI_reflectedTokenWithInvisibleCharacters(t *testing.T) {
 	}})
 	w := newWorkspace(t, rulesConfig, emulatorEnv(srv))
 	out := w.mustRun("plan", "-out=tfplan")
-	show := w.mustRun("show", "-json", "tfplan")
-	write(t, filepath.Join(w.dir, "plan.json"), show)
+	show := w.showPlan()
 	out += w.mustRun("apply", "tfplan")
 	bearers := srv.Bearers()
 	if len(bearers) != 1 {

@@ -9,7 +9,6 @@ package provider
 import (
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,23 +63,13 @@ func TestCLI_oneTokenPerWalk(t *testing.T) {
 	const n = 3
 	w := newWorkspace(t, tokenConfig(n, ""), emulatorEnv(srv))
 
-	out, _, err := w.run(3*time.Minute, "plan", "-out=tfplan")
-	if err != nil {
-		t.Fatalf("plan: %v\n%s", err, out)
-	}
+	out := w.mustRun("plan", "-out=tfplan")
 	if got := srv.TokenRequests(); got != 1 {
 		t.Errorf("plan of %d instances made %d token requests, want 1", n, got)
 	}
-	show, _, err := w.run(time.Minute, "show", "-json", "tfplan")
-	if err != nil {
-		t.Fatalf("show: %v\n%s", err, show)
-	}
-	write(t, filepath.Join(w.dir, "plan.json"), show)
+	show := w.showPlan()
 
-	out2, _, err := w.run(3*time.Minute, "apply", "-auto-approve")
-	if err != nil {
-		t.Fatalf("apply: %v\n%s", err, out2)
-	}
+	out2 := w.mustRun("apply", "-auto-approve")
 	if got := srv.TokenRequests(); got != 3 {
 		t.Errorf("plan + apply of %d instances made %d token requests, want 1 + 2", n, got)
 	}
@@ -206,8 +195,7 @@ func TestCLI_reflectingRulesService(t *testing.T) {
 	srv := startEmulatorCLI(t, emulator.Options{RulesFor: reflectingRules})
 	w := newWorkspace(t, rulesConfig, emulatorEnv(srv))
 	out := w.mustRun("plan", "-out=tfplan")
-	show := w.mustRun("show", "-json", "tfplan")
-	write(t, filepath.Join(w.dir, "plan.json"), show)
+	show := w.showPlan()
 	out += w.mustRun("apply", "tfplan")
 	if len(srv.Bearers()) != 1 {
 		t.Fatalf("the rules endpoint saw %d bearers, want 1 (the plan reads the rules; the saved plan's apply does not)", len(srv.Bearers()))
