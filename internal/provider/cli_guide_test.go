@@ -58,6 +58,19 @@ func guideCLI(t *testing.T, route string) string {
 	return cli
 }
 
+// guideShell runs a script of the guide as GitHub Actions runs a step: bash
+// -eo pipefail, in dir, with env alone, in a process group of its own so
+// that the test can stop what the script leaves running.
+func guideShell(ctx context.Context, dir string, env map[string]string, script string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
+}
+
 // guideJobFrom returns the job in the first ```yaml block after the marker
 // in the testing guide.
 func guideJobFrom(t *testing.T) guideJob {
@@ -130,12 +143,7 @@ func TestCLI_guideJobRunsAsWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
-		cmd.Dir = work
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
+		cmd := guideShell(ctx, work, env, script)
 		started := time.Now()
 		out, err := cmd.CombinedOutput()
 		cancel()
@@ -318,12 +326,7 @@ func TestCLI_guideLocalRouteRunsAsWritten(t *testing.T) {
 	script := strings.ReplaceAll(strings.Join(blocks, "\n"), guideRepoURL, "file://"+repo) + "wait \"$FACEKI_EMULATOR_PID\"\n"
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
-	cmd.Dir = work
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd := guideShell(ctx, work, env, script)
 	started := time.Now()
 	out, err := cmd.CombinedOutput()
 	if cmd.Process != nil {
