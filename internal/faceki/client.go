@@ -294,19 +294,20 @@ func (c *Client) AccessToken(ctx context.Context) (Token, error) {
 }
 
 func (c *Client) tokenRequest(ctx context.Context) (*retryablehttp.Request, error) {
-	u, method, body := *c.base, http.MethodGet, ""
+	u, method := *c.base, http.MethodGet
+	var body io.Reader // a GET has none
 	if c.endpoint == EndpointGenerateToken {
 		u.Path += generateTokenPath
-		method, body = http.MethodPost, fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret))
+		method, body = http.MethodPost, strings.NewReader(fmt.Sprintf(`{"clientId":%s,"clientSecret":%s}`, jsonString(c.clientID), jsonString(c.secret)))
 	} else {
 		u.Path += accessTokenPath
 		u.RawQuery = url.Values{"clientId": {c.clientID}, "clientSecret": {c.secret}}.Encode()
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), strings.NewReader(body))
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, &ConfigError{Field: "base_url", Msg: c.gate.Err(err)}
 	}
-	if body != "" {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return c.withHeaders(req), nil
