@@ -114,11 +114,21 @@ func unseen(encs []Encoding) *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-var unseenAll, unseenStandard = unseen(Encodings), unseen(Standard)
+// encodingSet is a list of encodings to look in, with the replacer that
+// removes every encoding in it of an invisible character (see unseen).
+type encodingSet struct {
+	list   []Encoding
+	unseen *strings.Replacer
+}
+
+var (
+	allEncodings      = encodingSet{Encodings, unseen(Encodings)}
+	standardEncodings = encodingSet{Standard, unseen(Standard)}
+)
 
 // fold is what a reader sees: ASCII lower case, without invisible characters
-// in any encoding of encs.
-func fold(s string, encs []Encoding) string {
+// in any encoding that unseen removes.
+func fold(s string, unseen *strings.Replacer) string {
 	b := []byte(s)
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {
@@ -128,11 +138,7 @@ func fold(s string, encs []Encoding) string {
 	// An escaped backslash is read first, as every reader of these escapes
 	// reads it: in "\\\\u200b" nothing is invisible.
 	s = strings.ReplaceAll(string(b), `\\`, "\ue000")
-	if len(encs) == len(Standard) {
-		s = unseenStandard.Replace(s)
-	} else {
-		s = unseenAll.Replace(s)
-	}
+	s = unseen.Replace(s)
 	return strings.ReplaceAll(s, "\ue000", `\\`)
 }
 
@@ -211,31 +217,31 @@ func TokenSecret(token string) string {
 // FindSecret reports where text holds a run of SecretRun characters of
 // secret in any encoding, Base64 included, without quoting it.
 func FindSecret(text, secret string) []string {
-	return find(text, secret, SecretRun, true, nil, Encodings)
+	return find(text, secret, SecretRun, true, nil, allEncodings)
 }
 
 // FindSecretBut is FindSecret for runs of the secret that no public text
 // holds (a client ID may share a prefix with its secret, and is no secret).
 func FindSecretBut(text, secret string, public ...string) []string {
-	return find(text, secret, SecretRun, true, public, Encodings)
+	return find(text, secret, SecretRun, true, public, allEncodings)
 }
 
 // FindStandard is FindSecretBut in the Standard encodings only, and with
 // the same rule for public text.
 func FindStandard(text, secret string, public ...string) []string {
-	return find(text, secret, SecretRun, true, public, Standard)
+	return find(text, secret, SecretRun, true, public, standardEncodings)
 }
 
 // FindToken reports where text holds a run of TokenRun characters of the
 // token's secret part in any encoding but Base64 (the provider promises
 // Base64 for secrets only), without quoting it.
 func FindToken(text, token string) []string {
-	return find(text, TokenSecret(token), TokenRun, false, nil, Encodings)
+	return find(text, TokenSecret(token), TokenRun, false, nil, allEncodings)
 }
 
 // FindTokenStandard is FindToken in the Standard encodings only.
 func FindTokenStandard(text, token string) []string {
-	return find(text, TokenSecret(token), TokenRun, false, nil, Standard)
+	return find(text, TokenSecret(token), TokenRun, false, nil, standardEncodings)
 }
 
 // needle is one encoded run: run i of the secret in encoding enc (-1 for
@@ -252,7 +258,7 @@ func (nd needle) String() string {
 	return fmt.Sprintf("run %d in %s", nd.run, nd.name)
 }
 
-func find(text, secret string, n int, withBase64 bool, public []string, encs []Encoding) []string {
+func find(text, secret string, n int, withBase64 bool, public []string, encs encodingSet) []string {
 	if secret == "" {
 		return nil
 	}
@@ -268,7 +274,7 @@ func find(text, secret string, n int, withBase64 bool, public []string, encs []E
 	}
 	runes := []rune(secret)
 	n = min(n, len(runes))
-	for e, enc := range encs {
+	for e, enc := range encs.list {
 		// Every encoding here works character by character: encode each one
 		// once, and take each run as a slice of the whole.
 		var full strings.Builder
@@ -303,7 +309,7 @@ func find(text, secret string, n int, withBase64 bool, public []string, encs []E
 	exact, exactShort := index, short
 	index, short = map[uint64][]needle{}, nil
 	foldIn := func(nd needle) {
-		if folded := fold(nd.text, encs); folded == strings.ToLower(nd.text) {
+		if folded := fold(nd.text, encs.unseen); folded == strings.ToLower(nd.text) {
 			nd.text = folded
 			add(nd)
 		}
@@ -342,7 +348,7 @@ func find(text, secret string, n int, withBase64 bool, public []string, encs []E
 		}
 	}
 	search(text, exact, exactShort)
-	search(fold(text, encs), folded, foldedShort)
+	search(fold(text, encs.unseen), folded, foldedShort)
 	if len(seen) > len(found) {
 		found = append(found, fmt.Sprintf("and %d more", len(seen)-len(found)))
 	}
