@@ -355,10 +355,14 @@ func ageHeader(h http.Header) time.Duration {
 	return time.Duration(min(s, 1<<31)) * time.Second
 }
 
-// noteClock records how far this machine's clock is ahead of FACEKI's, by
-// an answer with a plausible Date: the offset the provider warns about.
-func (c *Client) noteClock(offset time.Duration) {
-	c.clock.Store(int64(offset))
+// noteClock records how far this machine's clock is ahead of FACEKI's, when
+// ans has a Date plausible for a token issued at iat (zero for an answer
+// without one): the offset the provider warns about.
+func (c *Client) noteClock(ans answer, iat time.Time) {
+	if !plausibleDate(ans.date, iat) {
+		return
+	}
+	c.clock.Store(int64(ans.offset))
 	c.clockKnown.Store(true)
 }
 

@@ -93,10 +93,9 @@ func (c *Client) decodeToken(ans answer) (Token, error) {
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
-	if _, iat := jwtTimes(tok.AccessToken); plausibleDate(ans.date, iat) {
-		c.noteClock(ans.offset)
-	}
-	l, known, from := life(ans, d.ExpiresIn, tok.AccessToken)
+	exp, iat := jwtTimes(tok.AccessToken)
+	c.noteClock(ans, iat)
+	l, known, from := life(ans, d.ExpiresIn, exp, iat)
 	switch {
 	case !known:
 	case l <= 0:

@@ -103,9 +103,7 @@ func (c *Client) kycRules(ctx context.Context, tok Token) (Rules, error) {
 	if err != nil {
 		return Rules{}, err
 	}
-	if plausibleDate(ans.date, time.Time{}) {
-		c.noteClock(ans.offset)
-	}
+	c.noteClock(ans, time.Time{})
 	rules, apiErr := c.decodeRules(ans.status, ans.body)
 	if apiErr != nil {
 		apiErr.Attempts, apiErr.URL = ans.attempts, ans.url

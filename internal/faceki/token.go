@@ -47,14 +47,13 @@ func (t Token) CheckValidity(now time.Time, minValidity time.Duration) error {
 const MaxTokenLife = 24 * time.Hour
 
 // life is how long the token in ans lives from when its answering attempt
-// was sent: the least of expires_in and the JWT's exp − iat, each less the
-// answer's Age (how long a cache in front of FACEKI kept it), and of the
-// JWT's exp less FACEKI's clock when it answered (Date + Age), when its Date
-// is plausible. No header can lengthen a life, and this machine's clock is
-// never held against exp. known is false when the answer gives none of
-// them; from is what set the life, for an error.
-func life(ans answer, expiresIn json.RawMessage, token string) (d time.Duration, known bool, from string) {
-	exp, iat := jwtTimes(token)
+// was sent, given its JWT's exp and iat (zero when absent): the least of
+// expires_in and exp − iat, each less the answer's Age (how long a cache in
+// front of FACEKI kept it), and of exp less FACEKI's clock when it answered
+// (Date + Age), when its Date is plausible. No header can lengthen a life,
+// and this machine's clock is never held against exp. known is false when
+// the answer gives none of them; from is what set the life, for an error.
+func life(ans answer, expiresIn json.RawMessage, exp, iat time.Time) (d time.Duration, known bool, from string) {
 	d, from = MaxTokenLife, "the longest life the provider believes a token has"
 	shorten := func(l time.Duration, source string) {
 		if known = true; l < d {
