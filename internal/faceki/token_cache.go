@@ -211,12 +211,11 @@ func (c *Client) obtain(ctx context.Context, minValidity time.Duration) (Token, 
 	if tok, ok := c.fromFile(minValidity); ok {
 		return tok, fromFile, nil
 	}
-	start := time.Now()
-	until := start.Add(c.timeout)
+	start, wait := time.Now(), c.timeout
 	if deadline, ok := ctx.Deadline(); ok {
-		until = minTime(until, start.Add(deadline.Sub(start)/2))
+		wait = min(wait, deadline.Sub(start)/2)
 	}
-	unlock, lockErr := c.files.Lock(ctx, until)
+	unlock, lockErr := c.files.Lock(ctx, start.Add(wait))
 	defer unlock()
 	switch {
 	case lockErr == nil:
@@ -251,11 +250,4 @@ func (c *Client) fromFile(minValidity time.Duration) (Token, bool) {
 	}
 	c.gate.AddToken(tokenSecret(tok.AccessToken))
 	return tok, tok.CheckValidity(now, minValidity) == nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
