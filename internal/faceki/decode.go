@@ -80,12 +80,14 @@ func (c *Client) decodeToken(ans answer) (Token, error) {
 	}
 	// A token of a megabyte would cost every later check of the gate: such
 	// an answer is not FACEKI's, and nothing of it is quoted.
-	for field, size := range map[string][2]int{"data.access_token": {len(tok.AccessToken), MaxAccessTokenBytes},
-		"data.token_type": {len(tok.TokenType), MaxTokenTypeBytes}} {
-		if size[0] > size[1] {
+	for _, f := range []struct {
+		name      string
+		size, max int
+	}{{"data.access_token", len(tok.AccessToken), MaxAccessTokenBytes}, {"data.token_type", len(tok.TokenType), MaxTokenTypeBytes}} {
+		if f.size > f.max {
 			env.Message = nil
 			return Token{}, c.apiError(opToken, KindBadResponse, ans.status, env, fmt.Sprintf("%s is %d bytes, more than "+
-				"the %d a FACEKI answer has; check base_url points at FACEKI's API", field, size[0], size[1]))
+				"the %d a FACEKI answer has; check base_url points at FACEKI's API", f.name, f.size, f.max))
 		}
 	}
 	c.gate.AddToken(tokenSecret(tok.AccessToken))
