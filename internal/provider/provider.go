@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -332,7 +333,7 @@ func checkRetries(v string) error {
 // checkCacheDir refuses a relative path: a cache that moves with the
 // working directory is no cache. "~" stands for the home directory.
 func checkCacheDir(v string) error {
-	if rest, ok := strings.CutPrefix(v, "~"); ok && (rest == "" || os.IsPathSeparator(rest[0])) || filepath.IsAbs(v) {
+	if _, ok := underHome(v); ok || filepath.IsAbs(v) {
 		return nil
 	}
 	return fmt.Errorf("must be an absolute path, or start with ~/ for the home directory: a relative path would move " +
@@ -341,10 +342,8 @@ func checkCacheDir(v string) error {
 
 func oneOf(values []string) func(string) error {
 	return func(v string) error {
-		for _, ok := range values {
-			if v == ok {
-				return nil
-			}
+		if slices.Contains(values, v) {
+			return nil
 		}
 		return fmt.Errorf("must be one of %q", values)
 	}
@@ -392,11 +391,18 @@ func tokenCacheDir(s settings, diags *diag.Diagnostics) string {
 	return dir
 }
 
+// underHome returns what follows "~" in a path that starts with the home
+// directory: "~" alone, or "~" and a separator.
+func underHome(dir string) (rest string, ok bool) {
+	rest, ok = strings.CutPrefix(dir, "~")
+	return rest, ok && (rest == "" || os.IsPathSeparator(rest[0]))
+}
+
 // expandCacheDir reads "~" at the start of a directory checkCacheDir took
-// as the home directory, as other providers' credential-file paths do.
+// as the home directory.
 func expandCacheDir(dir string) (string, error) {
-	rest, ok := strings.CutPrefix(dir, "~")
-	if !ok || rest != "" && !os.IsPathSeparator(rest[0]) {
+	rest, ok := underHome(dir)
+	if !ok {
 		return dir, nil // absolute, or refused by checkCacheDir
 	}
 	home, err := os.UserHomeDir()
