@@ -96,13 +96,10 @@ func (g *Gate) add(list *[]string, s string) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, have := range *list {
-		if have == s {
-			return
-		}
+	if !slices.Contains(*list, s) {
+		*list = append(*list, s)
+		g.m = nil
 	}
-	*list = append(*list, s)
-	g.m = nil
 }
 
 // Pass returns text when it repeats no registered secret or token, and
