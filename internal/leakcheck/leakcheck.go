@@ -114,17 +114,13 @@ func unseen(encs []Encoding) *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-// encodingSet is a list of encodings to look in, with the replacer that
-// removes every encoding in it of an invisible character (see unseen).
+// encodingSet is a list of encodings to look in, and its unseen replacer.
 type encodingSet struct {
 	list   []Encoding
 	unseen *strings.Replacer
 }
 
-var (
-	allEncodings      = encodingSet{Encodings, unseen(Encodings)}
-	standardEncodings = encodingSet{Standard, unseen(Standard)}
-)
+var allEncodings, standardEncodings = encodingSet{Encodings, unseen(Encodings)}, encodingSet{Standard, unseen(Standard)}
 
 // fold is what a reader sees: ASCII lower case, without invisible characters
 // in any encoding that unseen removes.
