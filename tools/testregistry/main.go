@@ -103,6 +103,8 @@ type platform struct {
 	Arch string `json:"arch"`
 }
 
+func (p platform) String() string { return p.OS + "_" + p.Arch }
+
 type gpgKey struct {
 	KeyID      string `json:"key_id"`
 	ASCIIArmor string `json:"ascii_armor"`
@@ -150,11 +152,7 @@ func generate(args []string) error {
 	if err != nil {
 		return err
 	}
-	project, version, sumsName, shasum, files := rel.project, rel.version, rel.sumsName, rel.shasum, rel.zips
-	sums, err := os.ReadFile(filepath.Join(*dist, sumsName))
-	if err != nil {
-		return err
-	}
+	project, version, sumsName, files := rel.project, rel.version, rel.sumsName, rel.zips
 
 	var manifest struct {
 		Version  int `json:"version"`
@@ -167,20 +165,14 @@ func generate(args []string) error {
 	if err != nil {
 		return fmt.Errorf("the registry manifest: %w", err)
 	}
-	if sum := sha256.Sum256(b); !bytes.Contains(sums, []byte(hex.EncodeToString(sum[:])+"  "+manifestName+"\n")) {
+	if sum := sha256.Sum256(b); rel.lines[manifestName] != hex.EncodeToString(sum[:]) {
 		return fmt.Errorf("%s lists no %s with the SHA-256 of %s", sumsName, manifestName, *manifestFile)
 	}
 	if err := json.Unmarshal(b, &manifest); err != nil || manifest.Version != 1 || len(manifest.Metadata.ProtocolVersions) == 0 {
 		return fmt.Errorf("%s: not version 1 with metadata.protocol_versions (%v)", *manifestFile, err)
 	}
 	protocols := manifest.Metadata.ProtocolVersions
-	platforms := make([]platform, 0, len(shasum))
-	for p := range shasum {
-		platforms = append(platforms, p)
-	}
-	sort.Slice(platforms, func(i, j int) bool {
-		return platforms[i].OS+"_"+platforms[i].Arch < platforms[j].OS+"_"+platforms[j].Arch
-	})
+	platforms := rel.platforms()
 
 	filesURL := *prefix + "/files/" + version + "/"
 	providers := path.Join("v1/providers", *namespace, *typ)
@@ -195,7 +187,7 @@ func generate(args []string) error {
 		d := download{
 			Protocols: protocols, OS: p.OS, Arch: p.Arch, Filename: files[p],
 			DownloadURL: filesURL + files[p], SHASumsURL: filesURL + sumsName, SHASumsSignatureURL: filesURL + sumsName + ".sig",
-			SHASum: shasum[p],
+			SHASum: rel.lines[files[p]],
 		}
 		d.SigningKeys.GPGPublicKeys = []gpgKey{{KeyID: strings.ToUpper(*keyID), ASCIIArmor: string(armor)}}
 		if *noKey {
@@ -219,12 +211,8 @@ func generate(args []string) error {
 			return err
 		}
 	}
-	names := make([]string, len(platforms))
-	for i, p := range platforms {
-		names[i] = p.OS + "_" + p.Arch
-	}
 	fmt.Printf("testregistry: %s/%s %s, protocols %s, %d platforms (%s), key %s, under %s/\n",
-		*namespace, *typ, version, strings.Join(protocols, ","), len(platforms), strings.Join(names, " "), strings.ToUpper(*keyID), *prefix)
+		*namespace, *typ, version, strings.Join(protocols, ","), len(platforms), join(platforms), strings.ToUpper(*keyID), *prefix)
 	return nil
 }
 
@@ -360,14 +348,32 @@ func tamper(name string) error {
 	return os.WriteFile(name, buf.Bytes(), 0o644)
 }
 
-// release is what dist/ holds: the version and, per platform, the zip and
-// its line in SHA256SUMS.
+// release is what dist/ holds: the version, the zip of each platform, and
+// every line of SHA256SUMS.
 type release struct {
 	project, version string
 	sumsName         string
 	zips             map[platform]string // file name
-	shasum           map[platform]string // hex, from SHA256SUMS
-	lines            map[string]string   // every line of SHA256SUMS: file name → hex
+	lines            map[string]string   // file name → hex SHA-256
+}
+
+// platforms lists the release's platforms in order.
+func (r *release) platforms() []platform {
+	ps := make([]platform, 0, len(r.zips))
+	for p := range r.zips {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].String() < ps[j].String() })
+	return ps
+}
+
+// join is platforms as the tool prints them: OS_ARCH, space-separated.
+func join(ps []platform) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	return strings.Join(names, " ")
 }
 
 func lockcheck(args []string) error {
@@ -416,7 +422,7 @@ func lockcheck(args []string) error {
 		if err != nil {
 			return err
 		}
-		want[h1] = "h1: " + p.OS + "_" + p.Arch
+		want[h1] = "h1: " + p.String()
 	}
 	var problems []string
 	for h, what := range want {
@@ -433,13 +439,9 @@ func lockcheck(args []string) error {
 		sort.Strings(problems)
 		return fmt.Errorf("%s, provider %s:\n  %s", *lockFile, *provider, strings.Join(problems, "\n  "))
 	}
-	names := make([]string, 0, len(rel.zips))
-	for p := range rel.zips {
-		names = append(names, p.OS+"_"+p.Arch)
-	}
-	sort.Strings(names)
+	platforms := rel.platforms()
 	fmt.Printf("lock file: %s %s, %d platforms (%s): %d h1: hashes (one per zip) and %d zh: (one per line of SHA256SUMS), each the release's\n",
-		*provider, rel.version, len(names), strings.Join(names, " "), len(rel.zips), len(rel.lines))
+		*provider, rel.version, len(platforms), join(platforms), len(rel.zips), len(rel.lines))
 	return nil
 }
 
@@ -450,7 +452,7 @@ func readRelease(dist string) (*release, error) {
 	if len(sumsPaths) != 1 {
 		return nil, fmt.Errorf("want one *_SHA256SUMS in %s, found %d", dist, len(sumsPaths))
 	}
-	rel := &release{sumsName: filepath.Base(sumsPaths[0]), zips: map[platform]string{}, shasum: map[platform]string{}, lines: map[string]string{}}
+	rel := &release{sumsName: filepath.Base(sumsPaths[0]), zips: map[platform]string{}, lines: map[string]string{}}
 	m := regexp.MustCompile(`^(.+)_([0-9]+\.[0-9]+\.[0-9]+[^_]*)_SHA256SUMS$`).FindStringSubmatch(rel.sumsName)
 	if m == nil {
 		return nil, fmt.Errorf("%s is not named PROJECT_VERSION_SHA256SUMS", rel.sumsName)
@@ -489,7 +491,7 @@ func readRelease(dist string) (*release, error) {
 		if names, err := zipNames(filepath.Join(dist, f[1])); err != nil || len(names) != 1 || names[0] != binary {
 			return nil, fmt.Errorf("%s holds %q (%v), want only %s", f[1], names, err, binary)
 		}
-		rel.shasum[p], rel.zips[p] = f[0], f[1]
+		rel.zips[p] = f[1]
 	}
 	if len(rel.zips) == 0 {
 		return nil, fmt.Errorf("%s lists no %s_%s_OS_ARCH.zip", rel.sumsName, rel.project, rel.version)
