@@ -995,11 +995,7 @@ func TestCancelDuringRetryWait(t *testing.T) {
 		res <- err
 	}()
 	// Once the first 503 has been answered, the client waits its 30 s.
-	ctxWait, cancelWait := context.WithTimeout(context.Background(), time.Minute)
-	defer cancelWait()
-	if err := emu.Await(ctxWait, func() bool { return emu.TokenRequests() == 1 && emu.InFlight() == 0 }); err != nil {
-		t.Fatal(err)
-	}
+	await(t, emu, "the first 503 to be answered", func() bool { return emu.TokenRequests() == 1 && emu.InFlight() == 0 })
 	cancel()
 	var err error
 	select {
