@@ -119,10 +119,9 @@ func (r *replay) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // BenchmarkAccessTokenAfter is a token fetch by a client that has already
 // fetched `prior` tokens, with recorded answers (client only, no network
-// noise). Every fetch registers the new token with the client's redactor,
-// which adds it to its automaton (the construction is online) and freezes a
-// new snapshot only when text is next redacted: the cost per fetch does not
-// grow with the tokens a client has fetched.
+// noise). Every fetch registers the new token with the client's gate, which
+// adds the token's runs to its matcher and rebuilds nothing: the cost per
+// fetch does not grow with the tokens a client has fetched.
 func BenchmarkAccessTokenAfter(b *testing.B) {
 	for _, prior := range []int{0, 2000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {

@@ -67,22 +67,22 @@ func (k kind) String() string {
 // Gate holds the secrets, tokens and public text of one process. It is safe
 // for concurrent use.
 type Gate struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex // held to read m, and to add
 	secrets []string
 	tokens  []string
 	public  []string
-	m       *matcher // nil when something was added since it was built
+	m       *matcher
 }
 
 // New returns a gate that knows nothing yet: it lets every text through.
-func New() *Gate { return &Gate{} }
+func New() *Gate { return &Gate{m: build(nil, nil, nil)} }
 
 // AddSecret registers a secret, such as a client secret.
 func (g *Gate) AddSecret(s string) { g.add(&g.secrets, s) }
 
 // AddToken registers the secret part of an access token: the caller knows
 // which part that is (a JWT's header is the same for every token, so it is
-// not).
+// not). It costs the length of the part, however many tokens came before.
 func (g *Gate) AddToken(part string) { g.add(&g.tokens, part) }
 
 // AddPublic registers text that anyone may read, such as a client ID: a run
@@ -90,15 +90,22 @@ func (g *Gate) AddToken(part string) { g.add(&g.tokens, part) }
 // secret is not public.
 func (g *Gate) AddPublic(s string) { g.add(&g.public, s) }
 
+// add registers s in list. A token's runs join the matcher; a secret or
+// public text, which can change what counts as cover, rebuilds it.
 func (g *Gate) add(list *[]string, s string) {
 	if s == "" {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !slices.Contains(*list, s) {
-		*list = append(*list, s)
-		g.m = nil
+	if slices.Contains(*list, s) {
+		return
+	}
+	*list = append(*list, s)
+	if list == &g.tokens {
+		g.m.addRuns(s, TokenRun, token)
+	} else {
+		g.m = build(g.secrets, g.tokens, g.public)
 	}
 }
 
@@ -109,7 +116,9 @@ func (g *Gate) Pass(text string) string {
 	if len(text) > MaxLen {
 		return fmt.Sprintf("[withheld: %d bytes, more than the %d read]", len(text), MaxLen)
 	}
-	return g.matcher().withhold(text, text)
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.m.withhold(text, text)
 }
 
 // Quote is Pass for text shown in an error or a log line: at most MaxQuote
@@ -124,11 +133,12 @@ func (g *Gate) Quote(text string) string {
 	if end == len(text) || len(text) > MaxLen {
 		return g.Pass(text)
 	}
-	m := g.matcher()
-	if passed := m.withhold(text, text); passed != text {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if passed := g.m.withhold(text, text); passed != text {
 		return passed
 	}
-	return m.withhold(text, text[:end]) + "…"
+	return g.m.withhold(text, text[:end]) + "…"
 }
 
 // Err is Quote of an error's text, "" for nil.
@@ -139,30 +149,36 @@ func (g *Gate) Err(err error) string {
 	return g.Quote(err.Error())
 }
 
-// matcher returns the runs to look for, built anew after an Add.
-func (g *Gate) matcher() *matcher {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.m == nil {
-		g.m = build(g.secrets, g.tokens, g.public)
-	}
-	return g.m
-}
-
 // matcher holds every run to look for, folded (see fold): 8 bytes as one
-// number, 16 as two, and texts shorter than their run whole. A bit per hash
-// of a run's first 8 bytes spares most positions a map lookup.
+// number, 16 as two, and texts shorter than their run whole; and the runs
+// of public text, which are no repeat. A bit per hash of a run's first 8
+// bytes spares most positions a map lookup.
 type matcher struct {
-	runs8  map[uint64]kind
-	runs16 map[[2]uint64]kind
-	whole  map[string]kind
-	bits   []uint64
+	runs8    map[uint64]kind
+	runs16   map[[2]uint64]kind
+	whole    map[string]kind
+	bits     []uint64
+	public8  map[uint64]bool
+	public16 map[[2]uint64]bool
 }
 
 const hashBits = 20
 
 func build(secrets, tokens, public []string) *matcher {
-	m := &matcher{runs8: map[uint64]kind{}, runs16: map[[2]uint64]kind{}, whole: map[string]kind{}, bits: make([]uint64, 1<<hashBits/64)}
+	m := &matcher{runs8: map[uint64]kind{}, runs16: map[[2]uint64]kind{}, whole: map[string]kind{}, bits: make([]uint64, 1<<hashBits/64),
+		public8: map[uint64]bool{}, public16: map[[2]uint64]bool{}}
+	for _, p := range public {
+		v := view(p)
+		if slices.ContainsFunc(secrets, func(s string) bool { return bytes.Contains(v, view(s)) }) {
+			continue // holds a whole secret: no cover
+		}
+		for i := 0; i+8 <= len(v); i++ {
+			m.public8[le(v, i)] = true
+			if i+16 <= len(v) {
+				m.public16[[2]uint64{le(v, i), le(v, i+8)}] = true
+			}
+		}
+	}
 	for _, s := range secrets {
 		m.addRuns(s, SecretRun, secret)
 		if len(s) >= SecretRun {
@@ -181,18 +197,6 @@ func build(secrets, tokens, public []string) *matcher {
 	for _, t := range tokens {
 		m.addRuns(t, TokenRun, token)
 	}
-	for _, p := range public {
-		v := view(p)
-		if slices.ContainsFunc(secrets, func(s string) bool { return bytes.Contains(v, view(s)) }) {
-			continue // holds a whole secret: no cover
-		}
-		for i := 0; i+8 <= len(v); i++ {
-			delete(m.runs8, le(v, i))
-			if i+16 <= len(v) {
-				delete(m.runs16, [2]uint64{le(v, i), le(v, i+8)})
-			}
-		}
-	}
 	return m
 }
 
@@ -205,13 +209,17 @@ func (m *matcher) addRuns(s string, n int, k kind) {
 		return
 	}
 	for i := 0; i+n <= len(v); i++ {
-		h := hash(le(v, i))
-		m.bits[h/64] |= 1 << (h % 64)
-		if n == SecretRun {
-			m.runs8[le(v, i)] = k
-		} else {
-			m.runs16[[2]uint64{le(v, i), le(v, i+8)}] = k
+		x := le(v, i)
+		switch {
+		case n == SecretRun && !m.public8[x]:
+			m.runs8[x] = k
+		case n == TokenRun && !m.public16[[2]uint64{x, le(v, i+8)}]:
+			m.runs16[[2]uint64{x, le(v, i+8)}] = k
+		default:
+			continue
 		}
+		h := hash(x)
+		m.bits[h/64] |= 1 << (h % 64)
 	}
 }
 
