@@ -186,15 +186,13 @@ type fileToken struct {
 	ExpiresAt   string `json:"expires_at"` // RFC 3339, nanoseconds
 }
 
-// lifeCap is the longest life a token can have left: MaxTokenLife, and its
-// JWT's exp − iat when it has both. A token read back from the token file
-// is held to it, as every answer is.
+// lifeCap is the longest life a token can have left: life's rule for an
+// answer that says nothing but the token (MaxTokenLife, and the JWT's
+// exp − iat when it has both). A token in the token file is held to it.
 func lifeCap(token string) time.Duration {
 	exp, iat := jwtTimes(token)
-	if exp.IsZero() || iat.IsZero() {
-		return MaxTokenLife
-	}
-	return min(MaxTokenLife, exp.Sub(iat))
+	d, _, _ := life(answer{}, nil, exp, iat)
+	return d
 }
 
 // Load returns the token in the file, or ok=false. Any failure (missing,

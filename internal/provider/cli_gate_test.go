@@ -1,6 +1,6 @@
 package provider
 
-// CLI-level tests of the redactor's own bounds (issue 20): an answer built
+// CLI-level tests of the gate's own bounds (internal/gate): an answer built
 // to be slow or big, a token reflected with invisible characters inside,
 // and credentials that share runs.
 
