@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -207,24 +208,21 @@ func (m providerModel) resolve(diags *diag.Diagnostics, g *gate.Gate) settings {
 	s := settings{unknown: map[string]bool{}, maxRetries: faceki.DefaultMaxRetries, requestTimeout: faceki.DefaultRequestTimeout}
 	// get is an attribute's value (literal), else its environment
 	// variable's, held to rule, the rule of the attribute's validator.
-	get := func(attr string, v interface {
-		IsNull() bool
-		IsUnknown() bool
-	}, literal string, rule func(string) error) string {
+	get := func(name string, v attr.Value, literal string, rule func(string) error) string {
 		switch {
 		case v.IsUnknown():
-			s.unknown[attr] = true
+			s.unknown[name] = true
 			return ""
 		case !v.IsNull():
 			return literal
 		}
-		env := os.Getenv(envOf[attr])
+		env := os.Getenv(envOf[name])
 		if env == "" || rule == nil {
 			return env
 		}
 		if err := rule(env); err != nil {
-			diags.AddAttributeError(path.Root(attr), fmt.Sprintf(sumInvalid, attr), fmt.Sprintf(
-				"The environment variable %s is %q: it %s.", envOf[attr], g.Quote(env), errText(err)))
+			diags.AddAttributeError(path.Root(name), fmt.Sprintf(sumInvalid, name), fmt.Sprintf(
+				"The environment variable %s is %q: it %s.", envOf[name], g.Quote(env), errText(err)))
 		}
 		return env
 	}
