@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -81,15 +82,7 @@ var ANSI = []string{"\x1b[0m", "\x1b[1;31m", "\x1b[K"}
 
 // Standard are the encodings the provider promises to see through: all of
 // Encodings but C's octal escapes.
-var Standard = func() []Encoding {
-	var out []Encoding
-	for _, e := range Encodings {
-		if e.Name != "C octal escapes" {
-			out = append(out, e)
-		}
-	}
-	return out
-}()
+var Standard = slices.DeleteFunc(slices.Clone(Encodings), func(e Encoding) bool { return e.Name == "C octal escapes" })
 
 // unseen removes every encoding in encs of an invisible character or ANSI
 // sequence from folded text: each single encoding of each, and HTML names.
