@@ -66,7 +66,7 @@ func retries(n int) func(*Config) { return func(c *Config) { c.MaxRetries = n } 
 
 // assertNoSecret fails when text holds a run of 8 characters of a secret in
 // any encoding, or 16 of a token's payload or signature (leakcheck, which
-// encodes forward and shares nothing with the redactor). A value with two
+// encodes forward and shares nothing with the gate). A value with two
 // dots is taken for a token.
 func assertNoSecret(t testing.TB, text string, secrets ...string) {
 	t.Helper()

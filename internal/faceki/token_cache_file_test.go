@@ -13,7 +13,7 @@ import (
 )
 
 // process is a client as one provider process has it: its own memory cache
-// and redactor, and the token directory that processes share.
+// and gate, and the token directory that processes share.
 func process(t *testing.T, baseURL, dir string) *Client {
 	t.Helper()
 	return newTestClient(t, baseURL, func(c *Config) {
@@ -30,7 +30,7 @@ func tokenInFile(t *testing.T, c *Client) (Token, bool) {
 }
 
 // A second provider process takes the token the first one fetched from the
-// file, and knows it for redaction like a token it fetched itself.
+// file, and its gate knows it like a token it fetched itself.
 func TestSharedTokenFileAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	emu := startEmu(t, emulator.Options{})

@@ -4,8 +4,8 @@
 // was done to it: letter case changed, or characters that do not render
 // inserted (text and runs are both folded: lower case, without those
 // characters in any of the encodings). It shares no code with the
-// provider's redactor (which decodes), so that tests can use it as an
-// independent oracle.
+// provider's gate (internal/gate, which decodes), so that tests can use it
+// as an independent oracle.
 package leakcheck
 
 import (

@@ -51,10 +51,11 @@ func TestCLI_hostileBodies(t *testing.T) {
 			if err == nil || !match("FACEKI says the token request lacks a parameter", tc.want).MatchString(out) {
 				t.Errorf("want FACEKI's 400 named, got (%v):\n%s", err, out)
 			}
-			// The bound per open is the documented worst case; one answer
-			// redacted costs milliseconds, so the run is a CLI start or two.
+			// The bound per open is the documented worst case; the gate's
+			// check of one answer costs milliseconds, so the run is a CLI
+			// start or two.
 			if took > cliSlack {
-				t.Errorf("took %s: redacting one answer should cost milliseconds (bound per open %s)", took, bound)
+				t.Errorf("took %s: the gate's check of one answer should cost milliseconds (bound per open %s)", took, bound)
 			}
 			if srv.TokenRequests() != 1 {
 				t.Errorf("emulator saw %d token requests, want 1 (a 400 is not retried)", srv.TokenRequests())
@@ -70,7 +71,7 @@ func TestCLI_hostileBodies(t *testing.T) {
 // the bearer with U+200E between its characters, as UTF-16 (a NUL after
 // each), and with ANSI colour codes, leaves nothing of it in the CLI's
 // output, the trace log, the state or the saved plan's JSON: the state holds
-// those values redacted.
+// those values withheld.
 func TestCLI_reflectedTokenWithInvisibleCharacters(t *testing.T) {
 	srv := startEmulatorCLI(t, emulator.Options{RulesFor: func(bearer string) map[string]any {
 		rules := emulator.DefaultRules("cli-client-id")
@@ -111,11 +112,11 @@ func TestCLI_reflectedTokenWithInvisibleCharacters(t *testing.T) {
 	for name, s := range map[string]string{"allowed_countries[1]": v.AllowedCountries[1], "allowed_nationalities[0]": v.AllowedNationalities[0],
 		"liveness_check_type": v.LivenessCheckType, "link": v.Link} {
 		if !strings.Contains(s, withheld) {
-			t.Errorf("%s (%d bytes) is not redacted", name, len(s))
+			t.Errorf("%s (%d bytes) is not withheld", name, len(s))
 		}
 	}
 	if !strings.Contains(show, withheld) {
-		t.Error("the saved plan does not hold the rules, redacted")
+		t.Error("the saved plan does not hold the rules, withheld where they quote the token")
 	}
 	if leaks := w.leaks(out+show, testSecret, bearers[0]); len(leaks) > 0 {
 		t.Errorf("leaked: %v", leaks)
@@ -147,7 +148,7 @@ func TestCLI_credentialsSharingRuns(t *testing.T) {
 			out := w.mustRun("apply", "-auto-approve")
 			state := w.readFile("terraform.tfstate")
 			if strings.Contains(state, withheld) || strings.Contains(out, withheld) {
-				t.Errorf("the rules were redacted:\n%s", out)
+				t.Errorf("the rules were withheld:\n%s", out)
 			}
 			if !strings.Contains(state, `"company_id": "`+c.id+`"`) {
 				t.Errorf("the state does not hold company_id %q whole", c.id)

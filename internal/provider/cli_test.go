@@ -190,7 +190,7 @@ output "rules" {
 // TestCLI_reflectingRulesService: a rules service that quotes the bearer
 // token in every field (plain, percent-encoded, upper-cased, in references,
 // with a soft hyphen) puts none of it in the CLI's output, the trace log,
-// the state or the saved plan; the state holds the values redacted.
+// the state or the saved plan; the state holds those values withheld.
 func TestCLI_reflectingRulesService(t *testing.T) {
 	srv := startEmulatorCLI(t, emulator.Options{RulesFor: reflectingRules})
 	w := newWorkspace(t, rulesConfig, emulatorEnv(srv))
@@ -202,10 +202,10 @@ func TestCLI_reflectingRulesService(t *testing.T) {
 	}
 	state := w.readFile("terraform.tfstate")
 	if strings.Count(state, withheld) < 16 || !strings.Contains(state, `"status": "ACTIVE"`) {
-		t.Errorf("the state does not hold the rules, redacted where they quote the token:\n%d redactions", strings.Count(state, withheld))
+		t.Errorf("the state does not hold the rules, withheld where they quote the token:\n%d withheld", strings.Count(state, withheld))
 	}
 	if !strings.Contains(show, withheld) {
-		t.Error("the saved plan does not hold the rules, redacted")
+		t.Error("the saved plan does not hold the rules, withheld where they quote the token")
 	}
 	if leaks := w.leaks(out+show, append([]string{testSecret}, srv.Bearers()...)...); len(leaks) > 0 {
 		t.Errorf("leaked: %v", leaks)
